@@ -1,0 +1,85 @@
+"""REST API v1: flask-smorest blueprints, OpenAPI document, one error shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from ..errors import GitLeagueError
+from ..schemas.common import describe_messages
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+class GitLeagueApi(Api):
+    """smorest's Api with GitLeague's error shape ``{"error": {"code", "message"}}``."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """Turn any HTTP error (webargs validation included) into the one shape."""
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        message = error.description or error.name
+        if "messages" in data:
+            message = _webargs_message(data["messages"])
+        body: dict[str, Any] = {"code": _HTTP_CODES.get(code, "error"), "message": message}
+        if code == 413 and not data:
+            body["message"] = "request body too large"
+        if code >= 500:
+            body = {"code": "internal_error", "message": "internal server error"}
+        headers = data.get("headers", {}) if isinstance(data, dict) else {}
+        if error.response is not None:  # e.g. Flask-Limiter's 429 with Retry-After
+            headers = {**dict(error.response.headers), **headers}
+            headers.pop("Content-Type", None)
+            headers.pop("Content-Length", None)
+        return jsonify({"error": body}), code, headers
+
+
+def _webargs_message(messages: Any) -> str:
+    # webargs nests errors under the location ("json", "query"); a location
+    # alone adds nothing for the reader, so it is dropped.
+    if isinstance(messages, dict) and len(messages) == 1:
+        (location, inner), = messages.items()
+        if location in {"json", "query", "querystring", "headers", "view_args"}:
+            messages = inner
+    if messages == {"_schema": ["Invalid input type."]}:
+        return "request body must be a JSON object"
+    text = describe_messages(messages)
+    return "malformed JSON body" if text == "Invalid JSON body." else text
+
+
+def _handle_gitleague_error(error: GitLeagueError) -> Any:
+    return jsonify(error.to_dict()), error.status
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprints, the error handlers and the docs page."""
+    from . import api_keys, audit_logs, auth, health, me, projects, repos, sync
+
+    # One Api per app: smorest keeps the app and its spec on the instance.
+    api = GitLeagueApi(spec_kwargs={"info": {"description": "GitLeague REST API v1"}})
+    api.init_app(app)
+    app.extensions["gitleague.api"] = api
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API key or JWT"}
+    )
+    for module in (auth, me, projects, repos, sync, api_keys, audit_logs):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.bp)
+    app.register_error_handler(GitLeagueError, _handle_gitleague_error)

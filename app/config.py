@@ -1,0 +1,119 @@
+"""Configuration: defaults, then the environment, then an explicit mapping.
+
+Only this module reads environment variables; everything else reads
+``app.config``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+
+DEV_SECRET = "dev-only-secret-change-me"
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+MIN_SECRET_BYTES = 32
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in _TRUE
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain ``postgresql://`` URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Settings used when neither the environment nor the caller says otherwise."""
+    sqlite_path = Path(instance_path) / "gitleague.sqlite3"
+    return {
+        "ENV_NAME": "development",
+        "DEBUG": False,
+        "SECRET_KEY": DEV_SECRET,
+        "JWT_SECRET_KEY": DEV_JWT_SECRET,
+        "JWT_ISSUER": "gitleague",
+        "JWT_AUDIENCE": "gitleague-api",
+        "JWT_EXPIRES_SECONDS": 15 * 60,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{sqlite_path}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": None,
+        "GITLEAGUE_ENCRYPTION_KEYS": "",
+        "GITLEAGUE_STALE_AFTER_SECONDS": 24 * 3600,
+        "GITLEAGUE_MAX_BATCH_COMMITS": 1000,
+        "GITLEAGUE_MAX_KNOWN_SHAS": 500,
+        "GITLEAGUE_LOGIN_RATE_LIMIT": "10 per minute",
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "API_TITLE": "GitLeague API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": "docs",
+        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Translate documented environment variables into config keys."""
+    out: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        out["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(environ["DATABASE_URL"])
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "REDIS_URL", "GITLEAGUE_ENCRYPTION_KEYS"):
+        if environ.get(name):
+            out[name] = environ[name]
+    if environ.get("REDIS_URL"):
+        out["RATELIMIT_STORAGE_URI"] = environ["REDIS_URL"]
+    if environ.get("GITLEAGUE_ENV"):
+        out["ENV_NAME"] = environ["GITLEAGUE_ENV"]
+    if environ.get("FLASK_DEBUG"):
+        out["DEBUG"] = _bool(environ["FLASK_DEBUG"])
+    for name in ("GITLEAGUE_STALE_AFTER_SECONDS", "GITLEAGUE_MAX_BATCH_COMMITS"):
+        if environ.get(name):
+            out[name] = int(environ[name])
+    return out
+
+
+def build_config(
+    instance_path: str, overrides: Mapping[str, Any] | None, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """Merge defaults, environment and overrides, then check the result."""
+    config = defaults(instance_path)
+    config.update(from_environment(environ))
+    config.update(overrides or {})
+    config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    check_config(config)
+    return config
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Refuse settings that are unsafe in production or unusable anywhere."""
+    if config["ENV_NAME"] != "production":
+        return
+    if config.get("DEBUG"):
+        raise ConfigurationError("refusing to start: DEBUG is on in production")
+    for key, default in (("SECRET_KEY", DEV_SECRET), ("JWT_SECRET_KEY", DEV_JWT_SECRET)):
+        value = config.get(key) or ""
+        if value == default or len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"refusing to start: {key} is the default or shorter than "
+                f"{MIN_SECRET_BYTES} bytes"
+            )
+    if config["SECRET_KEY"] == config["JWT_SECRET_KEY"]:
+        raise ConfigurationError("refusing to start: JWT_SECRET_KEY must differ from SECRET_KEY")
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment (a seam so tests can pass their own)."""
+    return os.environ

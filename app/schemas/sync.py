@@ -1,0 +1,37 @@
+"""Sync runs."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from .common import Sha, StrictSchema, Text
+
+
+class SyncRunIn(StrictSchema):
+    """Opening a run takes no fields."""
+
+
+class SyncRunPatch(StrictSchema):
+    """Finishing a run."""
+
+    status = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
+    head_sha = Sha(allow_none=True)
+    error = Text(4000, allow_none=True)
+
+
+class SyncRunOut(ma.Schema):
+    """A run and its totals."""
+
+    id = fields.Integer()
+    repo_id = fields.String()
+    method = fields.String()
+    status = fields.String()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    received = fields.Integer()
+    inserted = fields.Integer()
+    duplicates = fields.Integer()
+    rejected = fields.Integer()
+    head_sha = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)

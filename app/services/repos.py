@@ -1,0 +1,145 @@
+"""Repositories: reach rules, lookup by URL, CRUD."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from gitleague_client.urls import normalize_git_url, url_problem
+
+from ..db import db
+from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedError
+from ..models import Commit, Project, Repo, SyncStatus
+from ..models.repo import new_repo_id
+from ..sync_methods import get_registry
+from . import audit
+from .auth import Principal
+
+REPO_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
+DEFAULT_SYNC_METHOD = "push_client"
+
+
+def normalized_url(git_url: str) -> str:
+    """The comparable form of ``git_url``; 422 naming the problem when invalid."""
+    problem = url_problem(git_url)
+    if problem:
+        raise ValidationFailedError(f"git_url: {problem}")
+    return normalize_git_url(git_url)
+
+
+def get_repo(principal: Principal, repo_id: str, *, for_update: bool = False) -> Repo:
+    """The repo if the caller reaches it; otherwise the guide's 404."""
+    if not isinstance(repo_id, str) or len(repo_id) > 40:
+        raise RepositoryNotFoundError()
+    stmt = sa.select(Repo).where(Repo.id == repo_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    repo = db.session.scalar(stmt)
+    if repo is None or not principal.can_reach(repo.project.owner_id):
+        raise RepositoryNotFoundError()
+    return repo
+
+
+def repos_of_project(project: Project, git_url: str | None = None) -> sa.Select[Any]:
+    """A project's repos by name, optionally only those matching ``git_url``."""
+    stmt = sa.select(Repo).where(Repo.project_id == project.id).order_by(Repo.name, Repo.id)
+    if git_url is not None:
+        stmt = stmt.where(Repo.git_url_normalized == normalized_url(git_url))
+    return stmt
+
+
+def commit_counts(repo_ids: list[str]) -> dict[str, int]:
+    """Stored commits per repo."""
+    if not repo_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Commit.repo_id, sa.func.count())
+        .where(Commit.repo_id.in_(repo_ids))
+        .group_by(Commit.repo_id)
+    )
+    return {rid: int(n) for rid, n in rows}
+
+
+def _check_unique(project: Project, normalized: str, exclude_id: str | None = None) -> None:
+    stmt = sa.select(Repo.id).where(
+        Repo.project_id == project.id, Repo.git_url_normalized == normalized
+    )
+    if exclude_id:
+        stmt = stmt.where(Repo.id != exclude_id)
+    other = db.session.scalar(stmt)
+    if other:
+        raise ConflictError(f"repository {other} of this project already has that git_url")
+
+
+def _new_id(requested: str | None) -> str:
+    if requested is not None:
+        if not REPO_ID_RE.match(requested):
+            raise ValidationFailedError("id: use 3 to 40 characters of a-z, 0-9 and -")
+        if db.session.get(Repo, requested) is not None:
+            raise ConflictError(f"repository id {requested} is taken")
+        return requested
+    for _ in range(20):
+        candidate = new_repo_id()
+        if db.session.get(Repo, candidate) is None:
+            return candidate
+    raise ConflictError("could not allocate a repository id; try again")
+
+
+def create_repo(
+    actor: Principal | str,
+    project: Project,
+    *,
+    name: str,
+    git_url: str,
+    branch: str = "main",
+    sync_method: str | None = None,
+    repo_id: str | None = None,
+) -> Repo:
+    """Register a repository in ``project`` under a registered sync method."""
+    if isinstance(actor, Principal):
+        actor.require_scope("write:repos")
+    method = get_registry().get(sync_method or DEFAULT_SYNC_METHOD)
+    normalized = normalized_url(git_url)
+    _check_unique(project, normalized)
+    repo = Repo(
+        id=_new_id(repo_id),
+        project_id=project.id,
+        name=name,
+        git_url=git_url,
+        git_url_normalized=normalized,
+        branch=branch,
+        sync_method=method.name,
+        sync_status=SyncStatus.NEVER.value,
+    )
+    repo.project = project
+    repo.sync_status = method.initial_status(repo)
+    db.session.add(repo)
+    db.session.flush()
+    audit.record(
+        "repo_created",
+        actor=actor,
+        repo_id=repo.id,
+        data={"name": name, "git_url": normalized, "branch": branch, "sync_method": method.name},
+    )
+    return repo
+
+
+def update_repo(principal: Principal, repo: Repo, changes: dict[str, Any]) -> Repo:
+    """Change name, git_url or branch (the sync method changes only by migration)."""
+    principal.require_scope("write:repos")
+    if "git_url" in changes:
+        normalized = normalized_url(changes["git_url"])
+        _check_unique(repo.project, normalized, exclude_id=repo.id)
+        repo.git_url_normalized = normalized
+    for key, value in changes.items():
+        setattr(repo, key, value)
+    audit.record("repo_updated", actor=principal, repo_id=repo.id, data=dict(changes))
+    return repo
+
+
+def delete_repo(principal: Principal, repo: Repo) -> None:
+    """Delete a repo and its commits."""
+    principal.require_scope("write:repos")
+    audit.record("repo_deleted", actor=principal, repo_id=repo.id, data={"name": repo.name})
+    db.session.delete(repo)
