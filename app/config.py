@@ -107,8 +107,7 @@ def check_config(config: Mapping[str, Any]) -> None:
         value = config.get(key) or ""
         if value == default or len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigurationError(
-                f"refusing to start: {key} is the default or shorter than "
-                f"{MIN_SECRET_BYTES} bytes"
+                f"refusing to start: {key} is the default or shorter than {MIN_SECRET_BYTES} bytes"
             )
     if config["SECRET_KEY"] == config["JWT_SECRET_KEY"]:
         raise ConfigurationError("refusing to start: JWT_SECRET_KEY must differ from SECRET_KEY")

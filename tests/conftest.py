@@ -23,7 +23,9 @@ from app.db import db
 PG_ADMIN_URL = os.environ.get(
     "GITLEAGUE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-BACKENDS = [b for b in os.environ.get("GITLEAGUE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("GITLEAGUE_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
@@ -33,7 +35,9 @@ TEST_CONFIG: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _hermetic_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No GIT_* or GitLeague settings leak in from the developer's shell."""
     for name in list(os.environ):
         if name.startswith(("GIT_", "GITLEAGUE_")) and name not in (
@@ -84,12 +88,16 @@ def pg_database() -> Iterator[str]:
 def _truncate_pg(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        tables = conn.execute(
-            sa.text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+        tables = (
+            conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -115,7 +115,11 @@ def fake_sha(seed: str) -> str:
 
 
 def commit_json(
-    sha: str, parents: list[str] | None = None, *, when: str = "2024-03-01T12:00:00+05:30", **extra: Any
+    sha: str,
+    parents: list[str] | None = None,
+    *,
+    when: str = "2024-03-01T12:00:00+05:30",
+    **extra: Any,
 ) -> dict[str, Any]:
     """A valid pushed commit."""
     parents = parents or []

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from ..errors import GitLeagueError
 from ..schemas.common import describe_messages
+from .security import principal
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,20 @@ def _webargs_message(messages: Any) -> str:
     # webargs nests errors under the location ("json", "query"); a location
     # alone adds nothing for the reader, so it is dropped.
     if isinstance(messages, dict) and len(messages) == 1:
-        (location, inner), = messages.items()
+        ((location, inner),) = messages.items()
         if location in {"json", "query", "querystring", "headers", "view_args"}:
             messages = inner
     if messages == {"_schema": ["Invalid input type."]}:
         return "request body must be a JSON object"
     text = describe_messages(messages)
     return "malformed JSON body" if text == "Invalid JSON body." else text
+
+
+def _authenticate_first(protected: set[str]) -> None:
+    # Authenticate before smorest parses the body, so an anonymous caller
+    # learns "401" and not what the body should look like.
+    if request.blueprint in protected:
+        principal()
 
 
 def _handle_gitleague_error(error: GitLeagueError) -> Any:
@@ -82,4 +91,6 @@ def init_app(app: Flask) -> None:
     for module in (auth, me, projects, repos, sync, api_keys, audit_logs):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
+    protected = {m.blp.name for m in (me, projects, repos, sync, api_keys, audit_logs)}
+    app.before_request(functools.partial(_authenticate_first, protected))
     app.register_error_handler(GitLeagueError, _handle_gitleague_error)

@@ -93,13 +93,23 @@ def create_project(name: str, owner_email: str) -> None:
 @click.option("--id", "repo_id", default=None, help="A readable id such as test-repo-1.")
 @edge
 def add_repo(
-    project_id: str, name: str, git_url: str, branch: str, sync_method: str | None, repo_id: str | None
+    project_id: str,
+    name: str,
+    git_url: str,
+    branch: str,
+    sync_method: str | None,
+    repo_id: str | None,
 ) -> None:
     """Register a repository; prints the repo id."""
     project = project_svc.find_project(project_id)
     repo = repo_svc.create_repo(
-        SHELL, project, name=name, git_url=git_url, branch=branch,
-        sync_method=sync_method, repo_id=repo_id,
+        SHELL,
+        project,
+        name=name,
+        git_url=git_url,
+        branch=branch,
+        sync_method=sync_method,
+        repo_id=repo_id,
     )
     click.echo(repo.id)
 

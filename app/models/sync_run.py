@@ -25,9 +25,7 @@ class SyncRun(db.Model):  # type: ignore[name-defined]
     __tablename__ = "sync_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    repo_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("repos.id", ondelete="CASCADE"), index=True
-    )
+    repo_id: Mapped[str] = mapped_column(sa.ForeignKey("repos.id", ondelete="CASCADE"), index=True)
     method: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(16), default=SyncRunStatus.RUNNING.value)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

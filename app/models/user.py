@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import UTCDateTime, db, utcnow
@@ -31,6 +31,10 @@ class User(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("role IN ('admin', 'commissioner')", name="role"),)
+
+    @validates("email")
+    def _normalize(self, _key: str, value: str) -> str:
+        return self.normalize_email(value)
 
     @staticmethod
     def normalize_email(email: str) -> str:

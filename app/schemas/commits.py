@@ -35,9 +35,7 @@ class CommitIn(StrictSchema):
     message = Text(1_048_576, required=True)
     additions = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_INT))
     deletions = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_INT))
-    files_changed = fields.Integer(
-        required=True, strict=True, validate=validate.Range(0, MAX_INT)
-    )
+    files_changed = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_INT))
     is_merge = fields.Boolean(required=True, truthy={True}, falsy={False})
 
     @ma.validates_schema
@@ -48,7 +46,10 @@ class CommitIn(StrictSchema):
 
     @ma.post_load
     def _to_columns(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        for when, offset in (("authored_at", "author_tz_offset"), ("committed_at", "committer_tz_offset")):
+        for when, offset in (
+            ("authored_at", "author_tz_offset"),
+            ("committed_at", "committer_tz_offset"),
+        ):
             value: dt.datetime = data[when]
             data[offset] = int(value.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
             data[when] = value.astimezone(dt.timezone.utc)

@@ -33,7 +33,9 @@ class ProjectOut(ma.Schema):
 
 ProjectPage = page_of(ProjectOut, "ProjectPage")
 
-BRANCH = validate.Regexp(r"^(?!-)(?!.*\.\.)[^\x00-\x20~^:?*\[\\]{1,255}$", error="not a valid branch name")
+BRANCH = validate.Regexp(
+    r"^(?!-)(?!.*\.\.)[^\x00-\x20~^:?*\[\\]{1,255}$", error="not a valid branch name"
+)
 
 
 class RepoIn(StrictSchema):

@@ -44,6 +44,9 @@ def revoke(actor: Principal | str, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         audit.record(
-            "api_key_revoked", actor=actor, target=("api_key", str(key.id)), data={"key": key.masked}
+            "api_key_revoked",
+            actor=actor,
+            target=("api_key", str(key.id)),
+            data={"key": key.masked},
         )
     return key

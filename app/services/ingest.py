@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..db import db
 from ..errors import ConflictError, PayloadTooLargeError, ValidationFailedError
 from ..models import Commit, Repo
-from ..schemas.common import SHA_RE, describe_messages
 from ..schemas.commits import CommitIn
+from ..schemas.common import SHA_RE, describe_messages
 from ..sync_methods import get_registry
 from . import sync_runs
 from .auth import Principal

@@ -25,6 +25,8 @@ class Page:
 
 def paginate(query: sa.Select[Any], page: int, per_page: int) -> Page:
     """Run ``query`` for one page, counting the unpaged total."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
     rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(rows), total=int(total or 0), page=page, per_page=per_page)

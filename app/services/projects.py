@@ -70,7 +70,9 @@ def _owner_for(principal: Principal, owner_email: str | None) -> User:
         return principal.user
     if not principal.user.is_admin:
         raise PermissionDeniedError("only admins create projects for other users")
-    owner = db.session.scalar(sa.select(User).where(User.email == User.normalize_email(owner_email)))
+    owner = db.session.scalar(
+        sa.select(User).where(User.email == User.normalize_email(owner_email))
+    )
     if owner is None:
         raise NotFoundError(f"no user with email {owner_email}")
     return owner

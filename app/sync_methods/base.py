@@ -73,30 +73,66 @@ class SyncMethod(abc.ABC):
 
     # -- transitions -------------------------------------------------------
 
-    def plan_leave(self, repo: Repo, *, target: str) -> list[PlannedChange]:
-        """Describe what leaving this method does to ``repo``; change nothing."""
+    def plan_leave(
+        self, repo: Repo, *, target: str, context: TransitionContext
+    ) -> list[PlannedChange]:
+        """Describe what leaving this method for ``target`` does to ``repo``.
+
+        Must change nothing: not the repo, not the database, not a queue.
+        Dry-run prints each change as ``- <description>``; the real run calls
+        :meth:`leave` afterwards. Return only changes that will really happen
+        (for example, mention a queued job only when one is queued).
+        """
         return []
 
-    def plan_enter(self, repo: Repo, *, source: str) -> list[PlannedChange]:
-        """Describe what entering this method does to ``repo``; change nothing."""
+    def plan_enter(
+        self, repo: Repo, *, source: str, context: TransitionContext
+    ) -> list[PlannedChange]:
+        """Describe what entering this method from ``source`` does to ``repo``.
+
+        Same rules as :meth:`plan_leave`; called after it, on the unchanged repo.
+        """
         return []
 
     def leave(self, repo: Repo, *, target: str, context: TransitionContext) -> None:  # noqa: B027
-        """Apply :meth:`plan_leave` to ``repo`` (inside the caller's transaction)."""
+        """Apply :meth:`plan_leave` to ``repo``.
+
+        Runs inside the migration's transaction with the repo row locked; an
+        exception rolls the whole transition of this repo back. Set
+        attributes on ``repo``; do not commit. Never delete commits and never
+        touch ``last_ingested_sha``.
+        """
 
     def enter(self, repo: Repo, *, source: str, context: TransitionContext) -> None:  # noqa: B027
-        """Apply :meth:`plan_enter` to ``repo`` (inside the caller's transaction)."""
+        """Apply :meth:`plan_enter` to ``repo`` (same rules as :meth:`leave`).
+
+        Called after :meth:`leave` and after ``repo.sync_method`` was set to
+        this method's name.
+        """
 
     # -- state -------------------------------------------------------------
 
     def active_reason(self, repo: Repo, *, context: TransitionContext) -> str | None:
-        """Why ``repo`` counts as syncing right now, or None when it is idle."""
+        """Why ``repo`` counts as syncing right now, or None when it is idle.
+
+        ``migrate --exclude-active`` skips repos with a reason and prints it,
+        so write it for a human (``"pull job sync_repo:abc is queued"``).
+        When the answer cannot be known (a service is down), return a reason
+        saying so: skipping is the safe side.
+        """
         return None
 
     def missing_requirements(self, repo: Repo) -> list[str]:
-        """What ``repo`` lacks to sync healthily under this method (empty: nothing)."""
+        """What ``repo`` lacks to sync healthily under this method (empty: nothing).
+
+        Short nouns such as ``"credentials"``; a repo that lacks something is
+        shown as ``needs_credentials``.
+        """
         return []
 
     def initial_status(self, repo: Repo) -> str:
-        """The ``sync_status`` a repo gets when it enters this method."""
+        """The ``sync_status`` a new repo gets under this method.
+
+        One of ``never``, ``healthy``, ``failing``, ``needs_credentials``.
+        """
         return "needs_credentials" if self.missing_requirements(repo) else "never"

@@ -1,0 +1,175 @@
+"""Every route of the OpenAPI document × every kind of caller.
+
+A route missing from ROUTES fails the test, so new endpoints must state
+their access rules here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from app.services.auth import SCOPES
+from tests.helpers import chain
+
+CALLERS = (
+    "anonymous",
+    "malformed_key",
+    "revoked_key",
+    "wrong_scope",
+    "other_key",
+    "other_jwt",
+    "owner",
+    "admin",
+)
+
+
+@dataclass
+class Route:
+    """How to call a route and what each caller gets."""
+
+    scope: str | None  # None: any valid key or JWT
+    ok: int
+    body: Callable[[dict[str, Any]], Any] | None = None
+    jwt_only: bool = False  # API keys are refused (403) whatever their scope
+    object_route: bool = True  # foreign callers get 404 rather than an empty list
+    public: bool = False
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("get", "/api/v1/me"): Route(None, 200, object_route=False),
+    ("post", "/api/v1/auth/token"): Route(
+        None,
+        200,
+        body=lambda f: {"email": f["owner_email"], "password": "password123"},
+        public=True,
+    ),
+    ("get", "/api/v1/projects"): Route("read:repos", 200, object_route=False),
+    ("post", "/api/v1/projects"): Route(
+        "write:repos", 201, body=lambda f: {"name": "New"}, object_route=False
+    ),
+    ("get", "/api/v1/projects/{project_id}"): Route("read:repos", 200),
+    ("patch", "/api/v1/projects/{project_id}"): Route(
+        "write:repos", 200, body=lambda f: {"name": "Renamed"}
+    ),
+    ("delete", "/api/v1/projects/{project_id}"): Route("write:repos", 204),
+    ("get", "/api/v1/projects/{project_id}/repos"): Route("read:repos", 200),
+    ("post", "/api/v1/projects/{project_id}/repos"): Route(
+        "write:repos", 201, body=lambda f: {"name": "x", "git_url": "https://h.example/o/new.git"}
+    ),
+    ("get", "/api/v1/repos/{repo_id}"): Route("read:repos", 200),
+    ("patch", "/api/v1/repos/{repo_id}"): Route("write:repos", 200, body=lambda f: {"name": "y"}),
+    ("delete", "/api/v1/repos/{repo_id}"): Route("write:repos", 204),
+    ("get", "/api/v1/repos/{repo_id}/commits"): Route("read:repos", 200),
+    ("post", "/api/v1/repos/{repo_id}/commits"): Route(
+        "sync:commits", 200, body=lambda f: {"commits": chain(2)}
+    ),
+    ("post", "/api/v1/repos/{repo_id}/commits/known"): Route(
+        "sync:commits", 200, body=lambda f: {"shas": [c["sha"] for c in chain(2)]}
+    ),
+    ("post", "/api/v1/repos/{repo_id}/sync-runs"): Route("sync:commits", 201, body=lambda f: {}),
+    ("patch", "/api/v1/repos/{repo_id}/sync-runs/{run_id}"): Route(
+        "sync:commits", 200, body=lambda f: {"status": "succeeded"}
+    ),
+    ("get", "/api/v1/api-keys"): Route(None, 200, jwt_only=True, object_route=False),
+    ("post", "/api/v1/api-keys"): Route(
+        None,
+        201,
+        body=lambda f: {"name": "k", "scopes": ["read:repos"]},
+        jwt_only=True,
+        object_route=False,
+    ),
+    ("delete", "/api/v1/api-keys/{key_id}"): Route(None, 200, jwt_only=True),
+    ("get", "/api/v1/audit-logs"): Route("read:audit", 200, object_route=False),
+}
+
+
+def expected(route: Route, caller: str) -> int:
+    """The status ``caller`` must get from ``route``."""
+    if route.public:
+        return route.ok
+    if caller in ("anonymous", "malformed_key", "revoked_key"):
+        return 401
+    uses_key = caller in ("wrong_scope", "other_key")
+    if route.jwt_only:
+        if caller == "wrong_scope" or uses_key:
+            return 403
+        if caller == "other_jwt" and route.object_route:
+            return 404
+        return route.ok
+    if caller in ("other_key", "other_jwt") and route.object_route:
+        return 404
+    if caller == "wrong_scope" and route.scope is not None:
+        return 403
+    return route.ok
+
+
+def test_every_documented_route_is_in_the_table(app):
+    spec = app.extensions["gitleague.api"].spec.to_dict()
+    documented = {(m, p) for p, ops in spec["paths"].items() for m in ops if m != "parameters"}
+    assert documented == set(ROUTES), documented ^ set(ROUTES)
+
+
+@pytest.fixture
+def world(client, seed) -> dict[str, Any]:
+    owner = seed.actor("owner@example.org")
+    other = seed.actor("other@example.org")
+    admin = seed.actor("admin@example.org", admin=True)
+    revoked = seed.key(owner, tuple(SCOPES))
+    rid = client.get("/api/v1/me", headers={"Authorization": f"Bearer {revoked}"})
+    assert rid.status_code == 200
+    keys = client.get("/api/v1/api-keys", headers=owner.headers(use_jwt=True)).json["items"]
+    client.delete(f"/api/v1/api-keys/{keys[0]['id']}", headers=owner.headers(use_jwt=True))
+    return {"owner": owner, "other": other, "admin": admin, "revoked": revoked, "seed": seed}
+
+
+def headers_for(world: dict[str, Any], caller: str, route: Route, jwt: bool) -> dict[str, str]:
+    owner, seed = world["owner"], world["seed"]
+    if caller == "anonymous":
+        return {}
+    if caller == "malformed_key":
+        return {"Authorization": "Bearer tgl_not_a_key"}
+    if caller == "revoked_key":
+        return {"Authorization": f"Bearer {world['revoked']}"}
+    if caller == "wrong_scope":
+        scopes = tuple(s for s in SCOPES if s != route.scope)
+        return {"Authorization": f"Bearer {seed.key(owner, scopes)}"}
+    if caller == "other_key":
+        return world["other"].headers()
+    if caller == "other_jwt":
+        return world["other"].headers(use_jwt=True)
+    actor = world["admin"] if caller == "admin" else owner
+    return actor.headers(use_jwt=jwt)
+
+
+def fill(client: Any, world: dict[str, Any], path: str) -> str:
+    """Fresh objects of the owner for each call (deletes must not disturb others)."""
+    owner, seed = world["owner"], world["seed"]
+    pid = seed.project(owner)
+    rid = seed.repo(pid)
+    run = client.post(f"/api/v1/repos/{rid}/sync-runs", json={}, headers=owner.headers()).json
+    key_id = client.post(
+        "/api/v1/api-keys",
+        json={"name": "t", "scopes": ["read:repos"]},
+        headers=owner.headers(use_jwt=True),
+    ).json["id"]
+    return path.format(project_id=pid, repo_id=rid, run_id=run["id"], key_id=key_id)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_access_rules(client, world, caller):
+    failures = []
+    for (method, path), route in ROUTES.items():
+        url = fill(client, world, path)
+        hdrs = headers_for(world, caller, route, jwt=route.jwt_only)
+        body = route.body({"owner_email": world["owner"].email}) if route.body else None
+        resp = getattr(client, method)(url, json=body, headers=hdrs)
+        want = expected(route, caller)
+        if resp.status_code != want:
+            failures.append(f"{method.upper()} {path}: {resp.status_code} != {want} {resp.json}")
+        if resp.status_code >= 400:
+            assert set(resp.json) == {"error"} and {"code", "message"} <= set(resp.json["error"])
+    assert not failures, "\n".join(failures)
