@@ -141,3 +141,13 @@ def seed(app: Any) -> Any:
     from tests.helpers import Seed
 
     return Seed(app)
+
+
+@pytest.fixture
+def live_server(app: Any, database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """gunicorn with 2 workers on 127.0.0.1, on the same database as ``app``."""
+    from tests.server import LiveServer
+
+    server = LiveServer(database_url).start(tmp_path)
+    yield server
+    server.stop()

@@ -1,0 +1,55 @@
+"""Two clients race the same 10,000 commits through gunicorn: one row each."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app.db import db
+from app.models import Commit
+from tests.helpers import chain
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+TOTAL, BATCH = 10_000, 1_000
+
+
+def send(server: Any, key: str, repo_id: str, batches: list[list[Any]], out: list[Any]) -> None:
+    with requests.Session() as http:
+        http.headers["Authorization"] = f"Bearer {key}"
+        for batch in batches:
+            resp = http.post(
+                f"{server.url}/api/v1/repos/{repo_id}/commits", json={"commits": batch}, timeout=120
+            )
+            out.append((resp.status_code, resp.json()))
+
+
+def test_racing_clients_store_each_commit_once(app, seed, live_server):
+    owner = seed.actor()
+    repo_id = seed.repo(seed.project(owner))
+    commits = chain(TOTAL)
+    straight = [commits[i : i + BATCH] for i in range(0, TOTAL, BATCH)]
+    offset = [commits[:500]] + [commits[i : i + BATCH] for i in range(500, TOTAL, BATCH)]
+    results: list[list[Any]] = [[], []]
+    threads = [
+        threading.Thread(target=send, args=(live_server, owner.key, repo_id, b, out))
+        for b, out in ((straight, results[0]), (offset[::-1], results[1]))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    answers = results[0] + results[1]
+    assert len(answers) == len(straight) + len(offset)
+    assert all(code == 200 for code, _ in answers), [a for a in answers if a[0] != 200][:3]
+    assert sum(body["inserted"] for _, body in answers) == TOTAL
+    assert sum(body["duplicates"] for _, body in answers) == TOTAL
+    with app.app_context():
+        stored = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Commit).where(Commit.repo_id == repo_id)
+        )
+    assert stored == TOTAL
+    assert " 500 " not in live_server.log()
