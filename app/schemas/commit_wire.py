@@ -1,0 +1,120 @@
+"""Fast decoding of pushed commit batches (msgspec).
+
+Ingest is the hot path: a batch holds up to 1,000 commits and the server
+aims at tens of thousands of commits per second. marshmallow costs about
+0.4 ms per commit, msgspec a few microseconds, so batches are decoded
+here. :class:`app.schemas.commits.CommitIn` stays the documented schema;
+tests check that both accept and refuse the same items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+
+from ..errors import BadRequestError, ValidationFailedError
+from .common import EARLIEST, LATEST
+
+Sha = Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+Name = Annotated[str, msgspec.Meta(max_length=4096)]
+Message = Annotated[str, msgspec.Meta(max_length=1_048_576)]
+When = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+_TEXT_FIELDS = ("author_name", "author_email", "committer_name", "committer_email", "message")
+
+
+class WireCommit(msgspec.Struct, forbid_unknown_fields=True):
+    """One pushed commit, as the protocol names its fields."""
+
+    sha: Sha
+    parents: Annotated[list[Sha], msgspec.Meta(max_length=1000)]
+    author_name: Name
+    author_email: Name
+    authored_at: When
+    committer_name: Name
+    committer_email: Name
+    committed_at: When
+    message: Message
+    additions: Count
+    deletions: Count
+    files_changed: Count
+    is_merge: bool
+
+
+def offset_minutes(value: dt.datetime) -> int:
+    """The UTC offset of an aware datetime, in minutes (as stored)."""
+    return int(value.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+
+
+class WireBatch(msgspec.Struct, forbid_unknown_fields=True):
+    """A batch; items stay raw so that each is checked on its own."""
+
+    commits: list[msgspec.Raw]
+    sync_run_id: int | None = None
+    resume_sha: Sha | None = None
+
+
+_BATCH = msgspec.json.Decoder(WireBatch)
+_COMMIT = msgspec.json.Decoder(WireCommit)
+
+
+def _field_error(exc: msgspec.ValidationError) -> str:
+    # msgspec says "... - at `$.additions`"; name the field first, like the API does elsewhere.
+    text = str(exc)
+    message, sep, path = text.rpartition(" - at `$.")
+    if sep:
+        return f"{path.rstrip('`')}: {message}"
+    return text
+
+
+def decode_batch(body: bytes) -> WireBatch:
+    """The batch envelope; 400 for malformed JSON, 422 naming a bad field."""
+    try:
+        return _BATCH.decode(body)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailedError(_field_error(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise BadRequestError(
+            f"malformed JSON body: {exc}".replace("JSON is malformed: ", "")
+        ) from None
+
+
+def _check(commit: WireCommit) -> str | None:
+    for name in _TEXT_FIELDS:
+        if "\x00" in getattr(commit, name):
+            return f"{name}: must not contain NUL characters"
+    for name in ("authored_at", "committed_at"):
+        if not EARLIEST <= getattr(commit, name) < LATEST:
+            return f"{name}: must be between 1970-01-01 and 2099-12-31"
+    if commit.is_merge != (len(commit.parents) > 1):
+        return "is_merge must be true exactly when there are 2+ parents"
+    return None
+
+
+def decode_items(items: list[msgspec.Raw]) -> tuple[list[WireCommit], list[dict[str, Any]]]:
+    """Valid commits, and per-item rejections ``{index, sha, error}``."""
+    rows: list[WireCommit] = []
+    rejected: list[dict[str, Any]] = []
+    for index, raw in enumerate(items):
+        try:
+            commit = _COMMIT.decode(raw)
+        except msgspec.ValidationError as exc:
+            rejected.append({"index": index, "sha": _sha_of(raw), "error": _field_error(exc)})
+            continue
+        problem = _check(commit)
+        if problem:
+            rejected.append({"index": index, "sha": commit.sha, "error": problem})
+        else:
+            rows.append(commit)
+    return rows, rejected
+
+
+def _sha_of(raw: msgspec.Raw) -> str | None:
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    sha = value.get("sha") if isinstance(value, dict) else None
+    return sha[:64] if isinstance(sha, str) else None
