@@ -1,0 +1,400 @@
+"""``sync``: per configured repository, fetch, work out what is new, upload it in batches.
+
+Repositories fail independently: each one's error ends up in its own
+:class:`RepoResult`, and the others go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dulwich.repo import Repo
+
+from gitleague_client.api import (
+    REPO_NOT_FOUND_HINT,
+    ApiClient,
+    ApiError,
+    PayloadTooLargeError,
+    RunId,
+)
+from gitleague_client.config import RepoConfig
+from gitleague_client.errors import ClientError, ExitCode
+from gitleague_client.extract import count_commits, iter_commits
+from gitleague_client.fetch import (
+    BranchNotFoundError,
+    fetch_branch,
+    init_clone,
+    local_head,
+    open_repo,
+    origin_url,
+    record_head,
+    remove_failed_clone,
+    scratch_repo,
+)
+from gitleague_client.incremental import Plan, plan_upload
+from gitleague_client.urls import normalize_git_url
+
+NO_NEW_COMMITS = "No new commits"
+NO_NEW_COMMITS_HINT = (
+    "This is expected behavior: commits are deduplicated by SHA; "
+    "only new commits since last_ingested_sha are sent."
+)
+
+
+class RepositoryNotFoundError(ClientError):
+    """The server has no repo for this project and git_url (the guide's message)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Repository not found: {detail}", hint=REPO_NOT_FOUND_HINT)
+
+
+@dataclass
+class SyncOptions:
+    """What the command line asked for."""
+
+    batch_size: int = 100
+    dry_run: bool = False
+    fetch: bool = True
+
+
+@dataclass
+class RepoResult:
+    """The outcome of one repository's sync, as printed and as put in ``--json``."""
+
+    project: str
+    path: str
+    name: str
+    repo_id: str | None = None
+    status: str = "failed"  # synced | up_to_date | dry_run | partial | failed
+    new_commits: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    batches: int = 0
+    first_sha: str | None = None
+    head_sha: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    hint: str | None = None
+    exit_code: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form for ``--json``."""
+        return {k: v for k, v in self.__dict__.items() if k != "hint" or v}
+
+
+#: Called with the number of commits just uploaded, after each accepted batch.
+Progress = Callable[[int], None]
+#: Opens a progress display for a repository and its number of new commits.
+ProgressFactory = Callable[[RepoResult, int], contextlib.AbstractContextManager[Progress]]
+
+
+def sync_repo(
+    api: ApiClient,
+    cfg: RepoConfig,
+    options: SyncOptions,
+    progress_factory: ProgressFactory | None = None,
+    directory: ServerRepos | None = None,
+) -> RepoResult:
+    """Sync one configured repository; never raises for a problem of that repository.
+
+    ``directory`` caches the server's repo lists across the repositories of one run.
+    """
+    result = RepoResult(project=cfg.project_name, path=str(cfg.path), name=cfg.path.name)
+    started = time.monotonic()
+    try:
+        _sync(api, cfg, options, result, progress_factory, directory)
+    except ClientError as exc:
+        _fail(result, exc.message, exc.hint, int(exc.exit_code))
+    except Exception as exc:  # noqa: BLE001 - one repository's bug must not stop the others
+        _fail(result, f"unexpected {type(exc).__name__}: {exc}", None, ExitCode.PARTIAL_FAILURE)
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _fail(result: RepoResult, message: str, hint: str | None, code: int) -> None:
+    result.status = "failed"
+    result.error = message
+    result.hint = hint
+    result.exit_code = code
+
+
+def _sync(
+    api: ApiClient,
+    cfg: RepoConfig,
+    options: SyncOptions,
+    result: RepoResult,
+    progress_factory: ProgressFactory | None,
+    directory: ServerRepos | None,
+) -> None:
+    with _existing_repo(cfg, options) as base:
+        git_url = cfg.git_url or (origin_url(base) if base is not None else None)
+        if not git_url:
+            raise ClientError(
+                f"no git_url in the config and no 'origin' remote in {cfg.path}",
+                hint="Add git_url to this repo in repos.yaml.",
+            )
+        server_repo = (directory or ServerRepos(api)).find(cfg.project_id, git_url)
+        result.repo_id = str(server_repo["id"])
+        result.name = str(server_repo.get("name") or result.name)
+        branch = cfg.branch or server_repo.get("branch") or "main"
+        with _scan_target(cfg, options, base, git_url, branch) as (repo, is_new_clone):
+            head = _head(repo, cfg, options, git_url, branch, is_new_clone)
+            result.head_sha = head.decode("ascii")
+            plan = plan_upload(
+                repo,
+                head,
+                server_repo.get("last_ingested_sha"),
+                int(server_repo.get("commit_count") or 0),
+                lambda shas: api.known_shas(result.repo_id or "", shas),
+            )
+            if plan.note:
+                result.notes.append(plan.note)
+            _run_plan(api, repo, plan, options, result, progress_factory)
+
+
+@contextlib.contextmanager
+def _existing_repo(cfg: RepoConfig, options: SyncOptions) -> Iterator[Repo | None]:
+    """The repository at ``cfg.path``, or None when it is still to be cloned."""
+    if not cfg.path.exists():
+        if not cfg.git_url:
+            raise ClientError(
+                f"{cfg.path} does not exist and no git_url is configured to clone it from"
+            )
+        if not options.fetch:
+            raise ClientError(f"{cfg.path} does not exist; run without --no-fetch to clone it")
+        yield None
+        return
+    repo = open_repo(cfg.path)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+@contextlib.contextmanager
+def _scan_target(
+    cfg: RepoConfig, options: SyncOptions, base: Repo | None, git_url: str, branch: str
+) -> Iterator[tuple[Repo, bool]]:
+    """The repository to fetch into and scan, and whether it is a clone made just now.
+
+    A dry run gets a scratch repository that borrows the real one's objects, so its
+    fetch lands nowhere that lasts.
+    """
+    if options.dry_run and options.fetch:
+        with scratch_repo(base) as scratch:
+            yield scratch, False
+    elif base is None:
+        clone = init_clone(cfg.path, git_url, branch)
+        try:
+            yield clone, True
+        finally:
+            clone.close()
+    else:
+        yield base, False
+
+
+class ServerRepos:
+    """The server's repos of each project, listed once per command and matched locally.
+
+    One paged list per project instead of two requests per repo keeps a sync of many
+    up-to-date repos fast. Matching uses the same URL normalization as the server; a URL
+    not found that way is asked of the server (``?git_url=``), whose answer decides.
+    """
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self._by_project: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def find(self, project_id: str, git_url: str) -> dict[str, Any]:
+        """The repo for ``git_url`` in the project, with ``last_ingested_sha`` and counts."""
+        item = self._listed(project_id).get(normalize_git_url(git_url))
+        if item is None:
+            matches = self._ask(project_id, git_url)
+            if not matches:
+                raise RepositoryNotFoundError(
+                    f"no repo with git_url {git_url} in project {project_id}"
+                )
+            item = matches[0]
+        if "last_ingested_sha" not in item or "commit_count" not in item:
+            item = self.api.get_repo(str(item["id"]))
+        return item
+
+    def _listed(self, project_id: str) -> dict[str, dict[str, Any]]:
+        if project_id not in self._by_project:
+            items = self._ask(project_id, None)
+            self._by_project[project_id] = {
+                normalize_git_url(str(i["git_url"])): i for i in items if i.get("git_url")
+            }
+        return self._by_project[project_id]
+
+    def _ask(self, project_id: str, git_url: str | None) -> list[dict[str, Any]]:
+        try:
+            return self.api.project_repos(project_id, git_url)
+        except ApiError as exc:
+            if exc.status == 404:
+                raise RepositoryNotFoundError(f"project {project_id}: {exc.message}") from None
+            raise
+
+
+def _head(
+    repo: Repo, cfg: RepoConfig, options: SyncOptions, git_url: str, branch: str, clone: bool
+) -> bytes:
+    if not options.fetch:
+        head = local_head(repo, branch)
+        if head is None:
+            raise BranchNotFoundError(branch, str(cfg.path))
+        return head
+    try:
+        head = fetch_branch(repo, git_url, branch, cfg.ssh_key)
+    except ClientError:
+        if clone:
+            remove_failed_clone(repo)
+        raise
+    if not options.dry_run:
+        record_head(repo, branch, head, git_url)
+    return head
+
+
+def _run_plan(
+    api: ApiClient,
+    repo: Repo,
+    plan: Plan,
+    options: SyncOptions,
+    result: RepoResult,
+    progress_factory: ProgressFactory | None,
+) -> None:
+    heads, exclude = [plan.head], plan.exclude
+    count = 0 if plan.up_to_date else count_commits(repo, heads, exclude)
+    result.new_commits = count
+    if count == 0:
+        result.status = "up_to_date"
+        return
+    result.batches = math.ceil(count / options.batch_size)
+    if options.dry_run:
+        # Parents come first, so the head is the last commit and the first is this one.
+        first = next(iter(iter_commits(repo, heads, exclude)))
+        result.first_sha = str(first["sha"])
+        result.status = "dry_run"
+        return
+    repo_id = result.repo_id or ""
+    run_id = api.start_run(repo_id)
+    uploader = _Uploader(api, repo_id, result, options.batch_size)
+    result.batches = 0
+    try:
+        progress_cm = progress_factory(result, count) if progress_factory else None
+        with progress_cm or contextlib.nullcontext(_no_progress) as progress:
+            uploader.run(iter_commits(repo, heads, exclude), run_id, progress)
+    except ClientError as exc:
+        _close_run(api, result, run_id, error=exc.message)
+        raise
+    except KeyboardInterrupt:
+        _close_run(api, result, run_id, error="interrupted")
+        raise
+    if result.rejected:
+        first = result.rejections[0]
+        message = (
+            f"{result.rejected} commits rejected by the server "
+            f"(first: {str(first.get('sha'))[:7]}: {first.get('error')})"
+        )
+        _close_run(api, result, run_id, error=message)
+        _fail(result, message, None, ExitCode.PARTIAL_FAILURE)
+        result.status = "partial"
+    else:
+        _close_run(api, result, run_id, error=None)
+        result.status = "synced"
+
+
+def _no_progress(done: int) -> None:
+    """Progress callback for when nobody watches."""
+
+
+def _close_run(api: ApiClient, result: RepoResult, run_id: RunId, error: str | None) -> None:
+    try:
+        api.finish_run(
+            result.repo_id or "",
+            run_id,
+            succeeded=error is None,
+            head_sha=result.head_sha if error is None else None,
+            error=error,
+        )
+    except ClientError as exc:
+        # The commits are stored either way; the run stays open on the server.
+        result.notes.append(f"could not close sync run {run_id}: {exc.message}")
+
+
+#: Rejected commits kept in the result (all of them are counted).
+MAX_REJECTIONS_KEPT = 20
+
+
+class _Uploader:
+    """Sends commits in batches, halving the batch on 413, tracking the resume point.
+
+    Every batch names its last commit as the resume sha: parents come first, so all its
+    ancestors were sent before it. After a batch with rejected commits that no longer
+    holds, so later batches name none and the server's resume point stays put.
+    """
+
+    def __init__(self, api: ApiClient, repo_id: str, result: RepoResult, batch_size: int):
+        self.api = api
+        self.repo_id = repo_id
+        self.result = result
+        self.batch_size = batch_size
+        self.resume_ok = True
+
+    def run(self, commits: Iterator[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
+        """Upload everything ``commits`` yields; only one batch is held in memory."""
+        batch: list[dict[str, Any]] = []
+        for commit in commits:
+            batch.append(commit)
+            if len(batch) >= self.batch_size:
+                self.send(batch, run_id, progress)
+                batch = []
+        if batch:
+            self.send(batch, run_id, progress)
+
+    def send(self, batch: list[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
+        """Send one batch; split it in two, recursively, while the server says 413."""
+        resume = str(batch[-1]["sha"]) if self.resume_ok else None
+        try:
+            answer = self.api.post_commits(self.repo_id, batch, run_id=run_id, resume_sha=resume)
+        except PayloadTooLargeError as exc:
+            if len(batch) == 1:
+                raise ClientError(
+                    f"commit {str(batch[0]['sha'])[:7]} alone is larger than the server "
+                    f"accepts ({exc.message})"
+                ) from None
+            half = len(batch) // 2
+            if half < self.batch_size:
+                self.batch_size = half
+                self.result.notes.append(
+                    f"server refused {len(batch)} commits as too large: batches of {half} now"
+                )
+            self.send(batch[:half], run_id, progress)
+            self.send(batch[half:], run_id, progress)
+            return
+        self._count(batch, answer)
+        progress(len(batch))
+
+    def _count(self, batch: list[dict[str, Any]], answer: dict[str, Any]) -> None:
+        result = self.result
+        result.batches += 1
+        result.inserted += int(answer.get("inserted", 0))
+        result.duplicates += int(answer.get("duplicates", 0))
+        rejected = answer.get("rejected") or []
+        result.rejected += len(rejected)
+        if rejected:
+            self.resume_ok = False
+        for item in rejected[: max(0, MAX_REJECTIONS_KEPT - len(result.rejections))]:
+            index = item.get("index")
+            sha = item.get("sha")
+            if sha is None and isinstance(index, int) and 0 <= index < len(batch):
+                sha = batch[index]["sha"]
+            result.rejections.append({"sha": sha, "error": item.get("error")})

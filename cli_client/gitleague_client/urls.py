@@ -1,0 +1,88 @@
+"""Git URL forms: which ones the client accepts, and one normalized form to compare them.
+
+``git@github.com:org/x.git``, ``https://github.com/org/x`` and
+``ssh://git@github.com/org/x.git`` name one repository; the server matches them the
+same way, so ``--repo``, ``init --scan`` and ``test`` compare normalized forms.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+#: Schemes dulwich can fetch from.
+SCHEMES = frozenset({"http", "https", "ssh", "git", "git+ssh", "ssh+git", "file"})
+
+# user@host:path, as git and ssh write it (scp-like syntax). The host part must not
+# look like a Windows drive letter ("C:\\x"), hence two or more characters.
+_SCP_RE = re.compile(r"^(?:(?P<user>[^@/\s]+)@)?(?P<host>[A-Za-z0-9.\-]{2,}):(?P<path>[^/\\].*)$")
+
+
+def url_problem(url: str) -> str | None:
+    """Return why ``url`` is not a git URL the client can fetch, or None when it is."""
+    if not url.strip() or url != url.strip():
+        return "must be a non-empty URL without surrounding spaces"
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in SCHEMES:
+            allowed = ", ".join(sorted(SCHEMES))
+            return f"unsupported URL scheme {parts.scheme!r} (use one of: {allowed})"
+        if parts.scheme.lower() != "file" and not parts.hostname:
+            return "URL has no host name"
+        if not parts.path.strip("/"):
+            return "URL has no repository path"
+        return None
+    if _is_local_path(url):
+        return None
+    m = _SCP_RE.match(url)
+    if m and m.group("user"):
+        return None
+    return (
+        "not a git URL: use https://host/org/repo.git, ssh://git@host/org/repo.git, "
+        "git@host:org/repo.git or a local path"
+    )
+
+
+def is_ssh_url(url: str) -> bool:
+    """True when fetching ``url`` goes through the system's ``ssh``."""
+    if "://" in url:
+        return urlsplit(url).scheme.lower() in {"ssh", "git+ssh", "ssh+git"}
+    return not _is_local_path(url) and bool(_SCP_RE.match(url))
+
+
+def normalize_git_url(url: str) -> str:
+    """Return a comparable form: ``host/path`` without user, port 22, ``.git`` or case of host.
+
+    Local paths become ``file://`` plus the absolute path, so that a path and its
+    ``file://`` URL compare equal.
+    """
+    url = url.strip()
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "file":
+            return "file://" + _clean_path(os.path.abspath(parts.path))
+        host = (parts.hostname or "").lower()
+        if parts.port and parts.port not in (22, 80, 443, 9418):
+            host = f"{host}:{parts.port}"
+        return host + "/" + _clean_path(parts.path)
+    if _is_local_path(url):
+        return "file://" + _clean_path(os.path.abspath(os.path.expanduser(url)))
+    m = _SCP_RE.match(url)
+    if m:
+        return m.group("host").lower() + "/" + _clean_path(m.group("path"))
+    return url
+
+
+def _clean_path(path: str) -> str:
+    path = path.replace("\\", "/").strip("/")
+    if path.endswith(".git"):
+        path = path[: -len(".git")]
+    return path.rstrip("/")
+
+
+def _is_local_path(url: str) -> bool:
+    # Windows drive paths ("C:\\repos\\x", "C:/repos/x") and POSIX/home paths.
+    if re.match(r"^[A-Za-z]:[\\/]", url):
+        return True
+    return url.startswith(("/", "~", "./", "../", "\\\\"))

@@ -1,0 +1,323 @@
+"""Commit extraction against the git binary, on real repositories.
+
+Every commit's additions/deletions/files_changed must equal
+``git log --numstat --no-renames``; dates must equal ``%aI``/``%cI``.
+
+Known differences from git: none on these histories. Where git's own diff is
+not minimal (xdiff's cost cut-offs on huge rewrites) linediff ports those
+heuristics; git's ``.gitattributes`` (``binary``, ``-diff``, textconv) and
+``core.bigFileThreshold`` are not consulted, so a repository that marks text
+as binary through attributes, or holds text blobs over 512 MiB, would differ.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from dulwich.repo import Repo
+from gitleague_client.extract import count_commits, iter_commits
+from gitleague_client.linediff import count_changes
+
+KEYS = {
+    "sha",
+    "parents",
+    "author_name",
+    "author_email",
+    "authored_at",
+    "committer_name",
+    "committer_email",
+    "committed_at",
+    "message",
+    "additions",
+    "deletions",
+    "files_changed",
+    "is_merge",
+}
+FIELDS = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B"]
+
+
+def run_git(path: Path, *args: str) -> bytes:
+    return subprocess.run(["git", *args], cwd=path, capture_output=True, check=True).stdout
+
+
+def extract(path: Path, heads: list[str], exclude: list[str] = ()) -> list[dict]:
+    with Repo(str(path)) as repo:
+        return list(iter_commits(repo, [h.encode() for h in heads], [e.encode() for e in exclude]))
+
+
+def git_numstat(path: Path, *revs: str) -> dict[str, tuple[int, int, int]]:
+    """``{sha: (additions, deletions, files)}`` as ``git log --numstat --no-renames``."""
+    out = run_git(path, "log", "--numstat", "--no-renames", "--format=@@%H", *revs)
+    stats: dict[str, list[int]] = {}
+    current: list[int] = []
+    for line in out.split(b"\n"):
+        if line.startswith(b"@@"):
+            current = stats.setdefault(line[2:].decode(), [0, 0, 0])
+        elif line:
+            added, deleted, _ = line.split(b"\t", 2)
+            current[2] += 1
+            if added != b"-":  # binary
+                current[0] += int(added)
+                current[1] += int(deleted)
+    return {sha: tuple(v) for sha, v in stats.items()}
+
+
+def as_git_shows(raw: bytes) -> str:
+    # git prints bytes; ours are str: UTF-8 if valid, else Latin-1 (documented).
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def git_meta(path: Path, *revs: str) -> dict[str, dict]:
+    out = run_git(path, "log", "-z", "--format=" + "%x00".join(FIELDS), *revs)
+    values = out.split(b"\0")
+    meta = {}
+    for i in range(0, len(values) - len(FIELDS) + 1, len(FIELDS)):
+        sha, parents, an, ae, ad, cn, ce, cd, body = values[i : i + len(FIELDS)]
+        meta[sha.decode()] = {
+            "parents": parents.decode().split(),
+            "author_name": as_git_shows(an),
+            "author_email": as_git_shows(ae),
+            "authored_at": ad.decode(),
+            "committer_name": as_git_shows(cn),
+            "committer_email": as_git_shows(ce),
+            "committed_at": cd.decode(),
+            "message": as_git_shows(body),
+        }
+    return meta
+
+
+def assert_matches_git(path: Path, head: str, exclude: list[str] = ()) -> list[dict]:
+    """Extract ``head ^exclude`` and compare every commit with git's own view."""
+    commits = extract(path, [head], exclude)
+    revs = [head, *(f"^{e}" for e in exclude)]
+    stats = git_numstat(path, *revs)
+    meta = git_meta(path, *revs)
+    assert {c["sha"] for c in commits} == set(stats)
+    mismatches = []
+    for c in commits:
+        assert set(c) == KEYS
+        expect = meta[c["sha"]]
+        is_merge = len(expect["parents"]) > 1
+        numbers = (c["additions"], c["deletions"], c["files_changed"])
+        if numbers != ((0, 0, 0) if is_merge else stats[c["sha"]]):
+            mismatches.append((c["sha"], numbers, stats[c["sha"]]))
+        assert c["is_merge"] is is_merge
+        for key in ("parents", "authored_at", "committed_at", "author_name", "author_email"):
+            assert c[key] == expect[key], (c["sha"], key)
+        assert c["committer_name"] == expect["committer_name"]
+        assert c["message"].rstrip("\n") == expect["message"].rstrip("\n")
+    assert mismatches == []
+    assert_parents_first(commits)
+    return commits
+
+
+def assert_parents_first(commits: list[dict]) -> None:
+    seen: set[str] = set()
+    emitted = {c["sha"] for c in commits}
+    for c in commits:
+        for parent in c["parents"]:
+            if parent in emitted:
+                assert parent in seen, f"{parent} after its child {c['sha']}"
+        seen.add(c["sha"])
+
+
+# --------------------------------------------------------------------------
+# Hand-built histories: one commit per edge case
+# --------------------------------------------------------------------------
+
+
+def test_edge_cases_match_git(make_repo) -> None:
+    r = make_repo()
+    r.write("a.txt", "one\ntwo\nthree\n")
+    r.write("empty", b"")
+    r.write("bin.dat", b"\x89PNG\0\x01\x02")
+    r.write("crlf.txt", b"l1\r\nl2\r\nl3\r\n")
+    r.write("noeol.txt", b"x\ny")
+    r.write("tool.sh", "#!/bin/sh\necho hi\n")
+    r.symlink("link", "a.txt")
+    r.write("dir/sub/deep.txt", "deep\n")
+    r.commit("root commit")  # root: diff against the empty tree
+    r.write("crlf.txt", b"l1\r\nL2\r\nl3\r\nl4\n")
+    r.commit("crlf edit")
+    r.write("noeol.txt", b"x\ny\n")
+    r.commit("add final newline")
+    r.write("noeol.txt", b"x\ny\nz")
+    r.commit("append without newline")
+    (r.path / "tool.sh").chmod(0o755)
+    r.commit("mode only")
+    r.write("tool.sh", "#!/bin/sh\necho bye\n", mode=0o644)
+    r.commit("mode and content")
+    r.write("bin.dat", b"\x89PNG\0\x03")
+    r.commit("binary changed")
+    r.write("bin.dat", "now text\n")
+    r.commit("binary to text")
+    r.write("late-nul.txt", b"a\n" * 4100 + b"\0\n")  # NUL after 8000 bytes: text to git
+    r.commit("nul late")
+    r.write("late-nul.txt", b"b\n" + b"a\n" * 4100 + b"\0\n")
+    r.commit("nul late edit")
+    r.symlink("link", "tool.sh")
+    r.commit("symlink retarget")
+    r.remove("a.txt")
+    r.symlink("a.txt", "tool.sh")
+    r.commit("file to symlink")
+    r.git("mv", "dir/sub/deep.txt", "dir/moved.txt")
+    r.commit("rename is delete plus add")
+    r.remove("empty")
+    r.write("empty/inner.txt", "file became a folder\n")
+    r.commit("file to folder")
+    r.remove("dir")
+    r.write("dir", "folder became a file\n")
+    r.commit("folder to file")
+    r.commit("nothing", allow_empty=True)
+    gitlink = "160000,{},sub"
+    r.git("update-index", "--add", "--cacheinfo", gitlink.format("1" * 40))
+    r.git("commit", "-q", "-m", "add submodule")
+    r.git("update-index", "--cacheinfo", gitlink.format("2" * 40))
+    r.git("commit", "-q", "-m", "move submodule")
+    r.git("update-index", "--force-remove", "sub")
+    r.git("commit", "-q", "-m", "drop submodule")
+    r.write("blanks.txt", "a\n\n\nb\n\n\nc\n\n\n" * 30)
+    r.commit("many blank lines")
+    r.write("blanks.txt", "a\n\n\nB\n\n\nc\n\n\n" * 15 + "x\n\n" * 40)
+    r.commit("edit among frequent lines")
+    r.write("a.txt", "")
+    r.commit("emptied")
+    commits = assert_matches_git(r.path, r.head())
+    by_message = {c["message"].strip(): c for c in commits}
+    assert by_message["mode only"]["files_changed"] == 1
+    assert by_message["mode only"]["additions"] == 0
+    assert by_message["nothing"]["files_changed"] == 0
+
+
+def test_merges_and_octopus(make_repo) -> None:
+    r = make_repo()
+    r.write("base.txt", "base\n")
+    r.commit("base")
+    for name in ("x", "y", "z"):
+        r.git("checkout", "-q", "-b", name, "main")
+        r.write(f"{name}.txt", f"{name}\n")
+        r.commit(f"on {name}")
+    r.git("checkout", "-q", "main")
+    r.write("main.txt", "main\n")
+    r.commit("on main")
+    r.git("merge", "-q", "--no-edit", "x")
+    r.git("merge", "-q", "--no-edit", "y", "z")  # octopus
+    commits = assert_matches_git(r.path, r.head())
+    merges = [c for c in commits if c["is_merge"]]
+    assert [len(c["parents"]) for c in merges] == [2, 3]
+    assert all(c["additions"] == c["deletions"] == c["files_changed"] == 0 for c in merges)
+    assert commits[-1]["sha"] == r.head()
+
+
+def test_non_utf8_identities_and_messages(make_repo) -> None:
+    r = make_repo()
+    r.write("f", "1\n")
+    r.commit(
+        b"caf\xe9 latin-1 with header\n",
+        author=(b"Ren\xe9 L", b"rene@example.com"),
+        encoding="ISO-8859-1",
+    )
+    r.write("f", "2\n")
+    r.commit(b"caf\xe9 latin-1 without header\n", author=(b"Ren\xe9 L", b"rene@example.com"))
+    r.write("f", "3\n")
+    r.commit("日本語 utf-8\n".encode(), author=("Zoë 山田", "zoe@example.com"))
+    r.write("f", "4\n")
+    r.commit("sjis \u65e5\u672c\n".encode("shift_jis"), encoding="Shift_JIS")
+    commits = assert_matches_git(r.path, r.head())
+    assert [c["author_name"] for c in commits] == ["René L", "René L", "Zoë 山田", "Test User"]
+    assert commits[0]["message"] == "café latin-1 with header\n"
+    assert commits[1]["message"] == "café latin-1 without header\n"  # the Latin-1 fallback
+    assert commits[3]["message"] == "sjis \u65e5\u672c\n"
+
+
+@pytest.mark.parametrize("offset", ["+0000", "+0530", "-0700", "+1245", "-0330", "-0000"])
+def test_dates_keep_their_offset(make_repo, offset: str) -> None:
+    r = make_repo()
+    r.write("f", "x\n")
+    r.commit("dated", date=f"1709294400 {offset}")
+    (commit,) = assert_matches_git(r.path, r.head())
+    assert commit["authored_at"].endswith(f"{offset[:3]}:{offset[3:]}".replace("-00:00", "+00:00"))
+
+
+# --------------------------------------------------------------------------
+# Generated history (git fast-import), walking and exclusion
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def history(generated_repo) -> Path:
+    return generated_repo(2500, seed=7, profile="torture")
+
+
+def test_generated_history_matches_git_on_every_commit(history: Path) -> None:
+    head = run_git(history, "rev-parse", "main").decode().strip()
+    commits = assert_matches_git(history, head)
+    assert len(commits) == 2500
+    assert sum(c["is_merge"] for c in commits) > 50
+    with Repo(str(history)) as repo:
+        assert count_commits(repo, [head.encode()]) == 2500
+
+
+def test_exclude_walks_only_new_commits(history: Path) -> None:
+    shas = run_git(history, "rev-list", "--first-parent", "main").decode().split()
+    head, base = shas[0], shas[40]
+    commits = assert_matches_git(history, head, [base])
+    expected = run_git(history, "rev-list", head, f"^{base}").decode().split()
+    assert sorted(c["sha"] for c in commits) == sorted(expected)
+    with Repo(str(history)) as repo:
+        assert count_commits(repo, [head.encode()], [base.encode()]) == len(expected)
+        assert list(iter_commits(repo, [head.encode()], [head.encode()])) == []
+        # An excluded sha the repository lacks (a rewritten history) excludes nothing.
+        missing = b"0" * 40
+        assert count_commits(repo, [shas[-3].encode()], [missing]) == 3
+
+
+def test_several_heads(history: Path) -> None:
+    shas = run_git(history, "rev-list", "--first-parent", "main").decode().split()
+    commits = extract(history, [shas[5], shas[0]], [shas[10]])
+    expected = run_git(history, "rev-list", shas[0], f"^{shas[10]}").decode().split()
+    assert sorted(c["sha"] for c in commits) == sorted(expected)
+    assert_parents_first(commits)
+
+
+# --------------------------------------------------------------------------
+# The line diff alone, against git diff --no-index
+# --------------------------------------------------------------------------
+
+
+def _random_pair(rng: random.Random) -> tuple[bytes, bytes]:
+    vocab = [b"", b"}", b"a", b"b", b"x = 1", b"  return"]
+    vocab += [b"line %d" % i for i in range(rng.choice([3, 40, 400]))]
+    old = [rng.choice(vocab) for _ in range(rng.choice([1, 8, 60, 400, 1200]))]
+    new = list(old)
+    for _ in range(rng.randint(1, 6)):
+        at = rng.randint(0, len(new))
+        new[at : at + rng.randint(0, 4)] = [rng.choice(vocab) for _ in range(rng.randint(0, 4))]
+    if rng.random() < 0.15:
+        rng.shuffle(new)  # a rewrite: large edit cost, xdiff's heuristics apply
+
+    def render(lines: list[bytes]) -> bytes:
+        return b"\n".join(lines) + (b"\n" if rng.random() < 0.9 else b"")
+
+    return render(old), render(new)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_line_counts_equal_git_diff(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    a, b = tmp_path / "a", tmp_path / "b"
+    for _ in range(25):
+        old, new = _random_pair(rng)
+        a.write_bytes(old)
+        b.write_bytes(new)
+        out = subprocess.run(
+            ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
+        ).stdout.split()
+        expected = (int(out[0]), int(out[1])) if out else (0, 0)
+        assert count_changes(old, new) == expected
