@@ -240,3 +240,41 @@ def test_deleting_a_repo_deletes_its_commits(client, app, owner, repo_id):
     with app.app_context():
         assert db.session.get(Repo, repo_id) is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 0
+
+
+def test_healthy_turns_stale_after_the_setting(client, app, owner, repo_id):
+    run_id = client.post(
+        f"/api/v1/repos/{repo_id}/sync-runs", json={}, headers=owner.headers()
+    ).json["id"]
+    client.patch(
+        f"/api/v1/repos/{repo_id}/sync-runs/{run_id}",
+        json={"status": "succeeded"},
+        headers=owner.headers(),
+    )
+    assert (
+        client.get(f"/api/v1/repos/{repo_id}", headers=owner.headers()).json["sync_status"]
+        == "healthy"
+    )
+    app.config["GITLEAGUE_STALE_AFTER_SECONDS"] = 0
+    assert (
+        client.get(f"/api/v1/repos/{repo_id}", headers=owner.headers()).json["sync_status"]
+        == "stale"
+    )
+
+
+def test_runs_left_open_for_hours_are_closed_as_abandoned(client, app, owner, repo_id):
+    import datetime as dt
+
+    old = client.post(f"/api/v1/repos/{repo_id}/sync-runs", json={}, headers=owner.headers()).json
+    with app.app_context():
+        run = db.session.get(SyncRun, old["id"])
+        run.started_at = run.started_at - dt.timedelta(hours=7)
+        db.session.commit()
+    client.post(f"/api/v1/repos/{repo_id}/sync-runs", json={}, headers=owner.headers())
+    with app.app_context():
+        run = db.session.get(SyncRun, old["id"])
+        assert run.status == "failed" and run.error.startswith("abandoned")
+        entry = db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "sync_commits")
+        ).one()
+        assert entry.data["sync_run_id"] == old["id"] and "errors: 1" in entry.details

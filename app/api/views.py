@@ -10,6 +10,7 @@ from flask import current_app
 from ..db import utcnow
 from ..models import Project, Repo
 from ..services.pagination import Page
+from ..sync_methods import get_registry
 
 
 def repo_view(repo: Repo, commit_count: int) -> dict[str, Any]:
@@ -22,6 +23,7 @@ def repo_view(repo: Repo, commit_count: int) -> dict[str, Any]:
         "git_url": repo.git_url,
         "branch": repo.branch,
         "sync_method": repo.sync_method,
+        "accepts_pushes": _accepts_pushes(repo.sync_method),
         "sync_status": repo.effective_status(utcnow(), stale_after),
         "last_ingested_sha": repo.last_ingested_sha,
         "last_sync_at": repo.last_sync_at,
@@ -30,6 +32,11 @@ def repo_view(repo: Repo, commit_count: int) -> dict[str, Any]:
         "commit_count": commit_count,
         "created_at": repo.created_at,
     }
+
+
+def _accepts_pushes(name: str) -> bool:
+    registry = get_registry()
+    return name in registry and registry.get(name).accepts_push
 
 
 def project_view(project: Project, repo_count: int) -> dict[str, Any]:

@@ -65,6 +65,9 @@ class RepoOut(ma.Schema):
     git_url = fields.String()
     branch = fields.String()
     sync_method = fields.String()
+    accepts_pushes = fields.Boolean(
+        metadata={"description": "whether its sync method takes commits from the push API"}
+    )
     sync_status = fields.String()
     last_ingested_sha = fields.String(allow_none=True)
     last_sync_at = fields.DateTime(allow_none=True)
