@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -57,7 +58,7 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
 
 BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> dt.datetime:

@@ -6,7 +6,7 @@ from flask import current_app, g, request
 
 from ..services.auth import Principal, authenticate
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def principal() -> Principal:
