@@ -166,6 +166,9 @@ def _split(data: bytes, start: int, end: int) -> list[bytes]:
     return lines
 
 
+_NOTHING: dict[bytes, int] = {}
+
+
 class _Unchanged:
     """Counts of lines in the trimmed, unchanged part of a file (both sides share it)."""
 
@@ -174,14 +177,14 @@ class _Unchanged:
         self.cache: dict[bytes, int] = {}
         self.counter: Counter[bytes] | None = None
 
-    def counts(self, keys: set[bytes], limit: int) -> Callable[[bytes, int], int]:
+    def counts(self, keys: set[bytes], limit: int) -> Callable[..., int]:
         """A lookup ``key -> occurrences`` for ``keys``, exact below ``limit``.
 
         Few keys are searched for one by one; for many, splitting the
         unchanged part once is cheaper.
         """
         if self.start == 0 and self.end == len(self.data):
-            return {}.get  # nothing unchanged: a rewrite
+            return _NOTHING.get  # nothing unchanged: a rewrite
         if self.counter is None and len(keys) > _FIND_MAX_KEYS:
             data = self.data
             counter = Counter(data[: self.start].split(b"\n"))
