@@ -12,4 +12,4 @@ VENV="${VENV:-.venv}"
 "$VENV/bin/python" -m pip install -q -e ./cli_client -e .
 
 "$VENV/bin/flask" --app wsgi db upgrade
-exec "$VENV/bin/gunicorn" --workers "${WORKERS:-2}" --bind "${BIND:-127.0.0.1:5000}" wsgi:app
+exec "$VENV/bin/gunicorn" wsgi:app   # settings: gunicorn.conf.py (BIND, WORKERS)
