@@ -172,7 +172,7 @@ def sync(
 ) -> None:
     """Upload new commits of every configured repository."""
     from gitleague_client.output import Reporter
-    from gitleague_client.sync import ServerRepos, SyncOptions, sync_repo
+    from gitleague_client.sync import SyncOptions, sync_repos
 
     reporter = Reporter(json_mode=json_mode, quiet=quiet, dry_run=dry_run)
     started = time.monotonic()
@@ -184,7 +184,12 @@ def sync(
     except ClientError as err:
         reporter.fatal(err.message, err.hint, int(err.exit_code))
         sys.exit(int(err.exit_code))
-    options = SyncOptions(batch_size=config.batch_size, dry_run=dry_run, fetch=not no_fetch)
+    options = SyncOptions(
+        batch_size=config.batch_size,
+        dry_run=dry_run,
+        fetch=not no_fetch,
+        fetch_workers=config.fetch_workers,
+    )
     with api:
         try:
             api.me()  # one cheap call: a bad key or a dead server stops here, not per repo
@@ -192,9 +197,7 @@ def sync(
             reporter.fatal(err.message, err.hint, int(err.exit_code))
             sys.exit(int(err.exit_code))
         results = []
-        directory = ServerRepos(api)
-        for repo_cfg in selected:
-            result = sync_repo(api, repo_cfg, options, reporter.progress, directory)
+        for result in sync_repos(api, selected, options, reporter.progress):
             reporter.repo_done(result)
             results.append(result)
     code = overall_exit_code([r.exit_code for r in results])

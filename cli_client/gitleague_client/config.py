@@ -39,6 +39,7 @@ DEFAULTS: Mapping[str, Any] = {
     "max_retries": 3,
     "timeout": 60.0,
     "connect_timeout": 10.0,
+    "fetch_workers": 8,
 }
 
 _TOP_KEYS = (
@@ -48,6 +49,7 @@ _TOP_KEYS = (
     "max_retries",
     "timeout",
     "connect_timeout",
+    "fetch_workers",
     "projects",
 )
 _PROJECT_KEYS = ("name", "project_id", "repos")
@@ -104,6 +106,7 @@ class Config:
     max_retries: int
     timeout: float
     connect_timeout: float
+    fetch_workers: int = DEFAULTS["fetch_workers"]
     projects: tuple[ProjectConfig, ...] = field(default=())
 
     def iter_repos(self) -> Iterator[RepoConfig]:
@@ -245,6 +248,7 @@ class _Checker:
         max_retries = self.number(fields, "max_retries", True, 0, 20)
         timeout = float(self.number(fields, "timeout", False, 1, 3600))
         connect_timeout = float(self.number(fields, "connect_timeout", False, 1, 600))
+        fetch_workers = self.number(fields, "fetch_workers", True, 1, 32)
         projects = self.check_projects(fields, root)
         return Config(
             path=self.path,
@@ -255,6 +259,7 @@ class _Checker:
             max_retries=max_retries,
             timeout=timeout,
             connect_timeout=connect_timeout,
+            fetch_workers=fetch_workers,
             projects=tuple(projects),
         )
 

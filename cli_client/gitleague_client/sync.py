@@ -1,7 +1,8 @@
 """``sync``: per configured repository, fetch, work out what is new, upload it in batches.
 
 Repositories fail independently: each one's error ends up in its own
-:class:`RepoResult`, and the others go on.
+:class:`RepoResult`, and the others go on. Fetches may run ahead in threads
+(:func:`sync_repos`); everything else happens in config order.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +63,7 @@ class SyncOptions:
     batch_size: int = 100
     dry_run: bool = False
     fetch: bool = True
+    fetch_workers: int = 8
 
 
 @dataclass
@@ -96,6 +100,43 @@ Progress = Callable[[int], None]
 ProgressFactory = Callable[[RepoResult, int], contextlib.AbstractContextManager[Progress]]
 
 
+def sync_repos(
+    api: ApiClient,
+    repos: Iterable[RepoConfig],
+    options: SyncOptions,
+    progress_factory: ProgressFactory | None = None,
+) -> Iterator[RepoResult]:
+    """Sync the configured repositories; yield each one's result in config order.
+
+    Fetches wait on the network or on ssh, not on Python, so up to
+    ``options.fetch_workers`` of them run in threads ahead of the repository being
+    scanned; scanning and uploading stay in this thread, one repository after another,
+    so the output and the requests to the server keep the config's order. At most two
+    repositories per worker are opened ahead, whatever the number configured.
+    """
+    directory = ServerRepos(api)
+    workers = options.fetch_workers if options.fetch else 1
+    if workers <= 1:
+        for cfg in repos:
+            yield sync_repo(api, cfg, options, progress_factory, directory)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitleague-fetch")
+    ahead: deque[_Job] = deque()
+    pending = iter(repos)
+    try:
+        while True:
+            while len(ahead) < 2 * workers and (nxt := next(pending, None)) is not None:
+                ahead.append(_Job(nxt, options).prepare(directory, pool))
+            if not ahead:
+                return
+            yield ahead.popleft().finish(api, progress_factory)
+    finally:
+        # Interrupted: drop queued fetches, let running ones end, then close their repos.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for job in ahead:
+            job.stack.close()
+
+
 def sync_repo(
     api: ApiClient,
     cfg: RepoConfig,
@@ -107,16 +148,8 @@ def sync_repo(
 
     ``directory`` caches the server's repo lists across the repositories of one run.
     """
-    result = RepoResult(project=cfg.project_name, path=str(cfg.path), name=cfg.path.name)
-    started = time.monotonic()
-    try:
-        _sync(api, cfg, options, result, progress_factory, directory)
-    except ClientError as exc:
-        _fail(result, exc.message, exc.hint, int(exc.exit_code))
-    except Exception as exc:  # noqa: BLE001 - one repository's bug must not stop the others
-        _fail(result, f"unexpected {type(exc).__name__}: {exc}", None, ExitCode.PARTIAL_FAILURE)
-    result.seconds = round(time.monotonic() - started, 3)
-    return result
+    job = _Job(cfg, options).prepare(directory or ServerRepos(api), None)
+    return job.finish(api, progress_factory)
 
 
 def _fail(result: RepoResult, message: str, hint: str | None, code: int) -> None:
@@ -126,38 +159,119 @@ def _fail(result: RepoResult, message: str, hint: str | None, code: int) -> None
     result.exit_code = code
 
 
-def _sync(
-    api: ApiClient,
-    cfg: RepoConfig,
-    options: SyncOptions,
-    result: RepoResult,
-    progress_factory: ProgressFactory | None,
-    directory: ServerRepos | None,
-) -> None:
-    with _existing_repo(cfg, options) as base:
-        git_url = cfg.git_url or (origin_url(base) if base is not None else None)
-        if not git_url:
-            raise ClientError(
-                f"no git_url in the config and no 'origin' remote in {cfg.path}",
-                hint="Add git_url to this repo in repos.yaml.",
-            )
-        server_repo = (directory or ServerRepos(api)).find(cfg.project_id, git_url)
-        result.repo_id = str(server_repo["id"])
-        result.name = str(server_repo.get("name") or result.name)
-        branch = cfg.branch or server_repo.get("branch") or "main"
-        with _scan_target(cfg, options, base, git_url, branch) as (repo, is_new_clone):
-            head = _head(repo, cfg, options, git_url, branch, is_new_clone)
-            result.head_sha = head.decode("ascii")
-            plan = plan_upload(
-                repo,
-                head,
-                server_repo.get("last_ingested_sha"),
-                int(server_repo.get("commit_count") or 0),
-                lambda shas: api.known_shas(result.repo_id or "", shas),
-            )
-            if plan.note:
-                result.notes.append(plan.note)
-            _run_plan(api, repo, plan, options, result, progress_factory)
+@contextlib.contextmanager
+def _recorded(result: RepoResult) -> Iterator[None]:
+    """Turn a repository's error into its failed result instead of raising it."""
+    try:
+        yield
+    except ClientError as exc:
+        _fail(result, exc.message, exc.hint, int(exc.exit_code))
+    except Exception as exc:  # noqa: BLE001 - one repository's bug must not stop the others
+        _fail(result, f"unexpected {type(exc).__name__}: {exc}", None, ExitCode.PARTIAL_FAILURE)
+
+
+class _Job:
+    """One repository's sync, split where its fetch may run in another thread.
+
+    :meth:`prepare` (this thread) opens the repository and finds it on the server; the
+    fetch then runs in ``pool``, or inside :meth:`finish` when there is no pool;
+    :meth:`finish` (this thread) scans, uploads and closes what ``stack`` holds.
+    """
+
+    # Set by prepare(), when it gets that far (``ready``).
+    server_repo: dict[str, Any]
+    git_url: str
+    branch: str
+    repo: Repo
+    is_new_clone: bool
+
+    def __init__(self, cfg: RepoConfig, options: SyncOptions) -> None:
+        self.cfg = cfg
+        self.options = options
+        self.result = RepoResult(project=cfg.project_name, path=str(cfg.path), name=cfg.path.name)
+        self.stack = contextlib.ExitStack()
+        self.seconds = 0.0
+        self.fetch_seconds = 0.0  # written by the fetch's thread, read once it is done
+        self.ready = False
+        self.fetched: Future[bytes] | None = None
+
+    def prepare(self, directory: ServerRepos, pool: ThreadPoolExecutor | None) -> _Job:
+        """Open the repository and its scan target; start the fetch when ``pool`` is given."""
+        started = time.monotonic()
+        try:
+            self._open(directory, pool)
+        finally:
+            if not self.ready:  # failed (recorded in the result) or interrupted
+                self.stack.close()
+        self.seconds += time.monotonic() - started
+        return self
+
+    def _open(self, directory: ServerRepos, pool: ThreadPoolExecutor | None) -> None:
+        cfg, options, result = self.cfg, self.options, self.result
+        with _recorded(result):
+            base = self.stack.enter_context(_existing_repo(cfg, options))
+            git_url = cfg.git_url or (origin_url(base) if base is not None else None)
+            if not git_url:
+                raise ClientError(
+                    f"no git_url in the config and no 'origin' remote in {cfg.path}",
+                    hint="Add git_url to this repo in repos.yaml.",
+                )
+            self.server_repo = directory.find(cfg.project_id, git_url)
+            result.repo_id = str(self.server_repo["id"])
+            result.name = str(self.server_repo.get("name") or result.name)
+            self.git_url = git_url
+            self.branch = cfg.branch or self.server_repo.get("branch") or "main"
+            target = _scan_target(cfg, options, base, git_url, self.branch)
+            self.repo, self.is_new_clone = self.stack.enter_context(target)
+            self.ready = True
+            if options.fetch and pool is not None:
+                self.fetched = pool.submit(self._fetch)
+
+    def _fetch(self) -> bytes:
+        started = time.monotonic()
+        try:
+            return fetch_branch(self.repo, self.git_url, self.branch, self.cfg.ssh_key)
+        finally:
+            self.fetch_seconds = time.monotonic() - started
+
+    def finish(self, api: ApiClient, progress_factory: ProgressFactory | None) -> RepoResult:
+        """Scan and upload (when prepared), close the repository, return the result."""
+        started = time.monotonic()
+        result = self.result
+        with self.stack, _recorded(result):
+            if self.ready:
+                head = self._head()
+                result.head_sha = head.decode("ascii")
+                plan = plan_upload(
+                    self.repo,
+                    head,
+                    self.server_repo.get("last_ingested_sha"),
+                    int(self.server_repo.get("commit_count") or 0),
+                    lambda shas: api.known_shas(result.repo_id or "", shas),
+                )
+                if plan.note:
+                    result.notes.append(plan.note)
+                _run_plan(api, self.repo, plan, self.options, result, progress_factory)
+        elapsed = time.monotonic() - started
+        result.seconds = round(self.seconds + self.fetch_seconds + elapsed, 3)
+        return result
+
+    def _head(self) -> bytes:
+        cfg, repo, branch = self.cfg, self.repo, self.branch
+        if not self.options.fetch:
+            head = local_head(repo, branch)
+            if head is None:
+                raise BranchNotFoundError(branch, str(cfg.path))
+            return head
+        try:
+            head = self.fetched.result() if self.fetched is not None else self._fetch()
+        except ClientError:
+            if self.is_new_clone:
+                remove_failed_clone(repo)
+            raise
+        if not self.options.dry_run:
+            record_head(repo, branch, head, self.git_url)
+        return head
 
 
 @contextlib.contextmanager
@@ -242,25 +356,6 @@ class ServerRepos:
             if exc.status == 404:
                 raise RepositoryNotFoundError(f"project {project_id}: {exc.message}") from None
             raise
-
-
-def _head(
-    repo: Repo, cfg: RepoConfig, options: SyncOptions, git_url: str, branch: str, clone: bool
-) -> bytes:
-    if not options.fetch:
-        head = local_head(repo, branch)
-        if head is None:
-            raise BranchNotFoundError(branch, str(cfg.path))
-        return head
-    try:
-        head = fetch_branch(repo, git_url, branch, cfg.ssh_key)
-    except ClientError:
-        if clone:
-            remove_failed_clone(repo)
-        raise
-    if not options.dry_run:
-        record_head(repo, branch, head, git_url)
-    return head
 
 
 def _run_plan(

@@ -46,6 +46,8 @@ def test_valid_config_is_loaded_with_defaults_and_resolved_paths(tmp_path: Path)
     assert cfg.api_url == "https://api.thegitleague.com"
     assert cfg.api_key == "tgl_test_secret" and cfg.api_key_source == "api_key"
     assert (cfg.batch_size, cfg.max_retries, cfg.timeout, cfg.connect_timeout) == (50, 2, 60, 10)
+    assert cfg.fetch_workers == 8
+    assert load_config(write(tmp_path, GOOD + "fetch_workers: 1\n")).fetch_workers == 1
     repos = list(cfg.iter_repos())
     assert repos[0].path == tmp_path / "code" / "my-repo"  # relative to the file
     assert repos[0].branch == "develop" and repos[0].line == 9
@@ -79,6 +81,8 @@ def test_api_v1_suffix_is_accepted(tmp_path: Path) -> None:
         ("batch_size: 50", 'batch_size: "50"', ":3: batch_size: must be an integer, got str '50'"),
         ("max_retries: 2", "max_retries: true", ":4: max_retries: must be an integer, got bool"),
         ("batch_size: 50", "batch_size: 5000", ":3: batch_size: must be between 1 and 1000"),
+        ("batch_size: 50", "fetch_workers: 0", ":3: fetch_workers: must be between 1 and 32"),
+        ("batch_size: 50", "fetch_workers: 2.5", ":3: fetch_workers: must be an integer"),
         ('"code/my-repo"', "[a, b]", ":9: projects[0].repos[0].path: must be a non-empty string"),
         ('name: "My Project"', "name: 12", ":6: projects[0].name: must be a non-empty string, got int"),  # noqa: E501
         # bad URLs
