@@ -88,11 +88,17 @@ def store_commits(repo_id: str, commits: list[WireCommit]) -> int:
     Deduplication happens in the database (ON CONFLICT DO NOTHING), so two
     writers sending one sha at the same moment still leave one row.
     """
-    unique = list({c.sha: c for c in reversed(commits)}.values())
+    by_sha = {c.sha: c for c in reversed(commits)}
+    conn = db.session.connection()
+    # Skipping shas already stored is cheaper than letting each of them
+    # conflict (resent batches are often all duplicates); ON CONFLICT still
+    # covers a writer that stores one of them in between.
+    for sha in _already_stored(conn, repo_id, list(by_sha)):
+        del by_sha[sha]
+    unique = list(by_sha.values())
     if not unique:
         return 0
     columns = _columns(unique)
-    conn = db.session.connection()
     if conn.dialect.name == "postgresql":
         return int(conn.exec_driver_sql(_PG_INSERT, (repo_id, *columns)).rowcount)
     columns[1] = [json.dumps(c.parents) for c in unique]
@@ -100,6 +106,15 @@ def store_commits(repo_id: str, commits: list[WireCommit]) -> int:
     columns[8] = [_sqlite_time(v) for v in columns[8]]
     rows = [(repo_id, *row) for row in zip(*columns, strict=True)]
     return int(conn.exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
+
+
+def _already_stored(conn: Any, repo_id: str, shas: list[str]) -> list[str]:
+    if not shas:
+        return []
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT sha FROM commits WHERE repo_id = %b AND sha = ANY(%b::text[])"
+        return [row[0] for row in conn.exec_driver_sql(sql, (repo_id, shas))]
+    return list(stored_shas(repo_id, shas))
 
 
 def _sqlite_time(value: dt.datetime) -> str:
@@ -150,7 +165,7 @@ def ingest_batch(principal: Principal, repo: Repo, body: bytes, *, limit: int) -
     if len(items) > limit:
         raise PayloadTooLargeError(f"a batch holds at most {limit} commits", limit=limit)
     run = sync_runs.running_run(repo, batch.sync_run_id)
-    rows, rejected = decode_items(items)
+    rows, rejected = decode_items(items, may_have_nul=b"\\u0000" in body)
     resume = batch.resume_sha
     batch_shas = {commit.sha for commit in rows}
     if resume and resume not in batch_shas and not stored_shas(repo.id, [resume]):
