@@ -3,11 +3,14 @@
 :func:`iter_commits` streams one JSON-ready dict per commit, parents before
 children. This is the client's hot path; what keeps it fast in pure Python:
 
-- objects are read raw (``object_store.get_raw``) and parsed minimally, never
-  through dulwich's ``Commit``/``Tree`` classes;
+- objects are read raw, straight from the pack files (objects.py, with one
+  bounded cache of resolved objects), and parsed minimally, never through
+  dulwich's ``Commit``/``Tree`` classes;
 - trees are diffed by entry sha: a subtree whose sha did not change is never
-  read, and parsed trees are kept in a small cache (a commit's new trees are
-  the next commit's old ones, as children follow their parents);
+  read, and of a changed tree only the entries between the bytes it shares
+  with its old version are parsed (treediff.py, with a small cache: a
+  commit's new trees are the next commit's old ones, as children follow
+  their parents);
 - only blobs whose sha changed are read, and the line diff trims common
   leading/trailing lines on bytes before splitting anything (linediff.py);
 - caches are bounded, so memory stays flat however long the history.
@@ -22,17 +25,14 @@ from __future__ import annotations
 import binascii
 import codecs
 import heapq
-import os
-import re
-import zlib
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
-from dulwich.pack import apply_delta
 from dulwich.repo import BaseRepo
 
 from .linediff import count_changes, count_lines
+from .objects import PackStore
+from .treediff import TreeDiff
 
 _GITLINK_MODE = b"160000"
 # git looks for a NUL byte in the first 8000 bytes to call a blob binary
@@ -41,13 +41,6 @@ _BINARY_PROBE = 8000
 # Commits walked past the point where only excluded commits remain queued,
 # in case committer dates are skewed (git's rev-list uses a slop of 5).
 _SLOP = 64
-_TREE_CACHE_SIZE = 512
-_BLOB_CACHE_BYTES = 24 * 1024 * 1024
-_BLOB_CACHE_MAX_ONE = 4 * 1024 * 1024
-# Resolved delta bases kept by the pack reader (git's core.deltaBaseCacheLimit
-# is 96 MiB; a third of it keeps nearly all the speed at a third of the memory).
-_DELTA_CACHE_BYTES = 32 * 1024 * 1024
-_OFS_DELTA, _REF_DELTA = 6, 7
 
 
 def iter_commits(
@@ -185,18 +178,14 @@ class _Reader:
     def __init__(self, repo: BaseRepo) -> None:
         object_format = getattr(repo.object_store, "object_format", None)
         self.oid_length = getattr(object_format, "oid_length", 20)
-        self.store = _PackStore(repo.object_store, self.oid_length)
+        self.store = PackStore(repo.object_store, self.oid_length)
         self.get_raw = self.store.get_raw
-        # One tree entry: "<mode> <name>\0<binary sha>" (names hold no NUL).
-        self.entry = re.compile(rb"[^\0]*\0.{%d}" % self.oid_length, re.S).findall
+        self.tree_diff = TreeDiff(self.get_raw, self.oid_length)
         try:
             self.shallow = set(repo.get_shallow())
         except (AttributeError, NotImplementedError):
             self.shallow = set()
         self.commit_trees: dict[bytes, bytes] = {}
-        self.trees: OrderedDict[bytes, frozenset] = OrderedDict()
-        self.blobs: OrderedDict[bytes, bytes] = OrderedDict()
-        self.blob_bytes = 0
 
     def _commit_raw(self, sha: bytes) -> bytes:
         type_num, raw = self.get_raw(binascii.unhexlify(sha))
@@ -277,79 +266,23 @@ class _Reader:
             tree = binascii.unhexlify(raw[5 : raw.index(b"\n")])
         return tree
 
-    def tree(self, sha: bytes | None) -> frozenset:
-        """A tree's raw entries as a set, from a bounded LRU cache.
-
-        Sets of raw entries are cheaper to build than parsed entries, and the
-        symmetric difference of two of them is exactly what changed.
-        """
-        if sha is None:
-            return frozenset()
-        cached = self.trees.get(sha)
-        if cached is not None:
-            self.trees.move_to_end(sha)
-            return cached
-        _, raw = self.get_raw(sha)
-        entries = self.trees[sha] = frozenset(self.entry(raw))
-        if len(self.trees) > _TREE_CACHE_SIZE:
-            self.trees.popitem(last=False)
-        return entries
-
     def blob(self, mode: bytes, sha: bytes) -> bytes:
         """Contents of a blob as git diffs it (a gitlink is "Subproject commit")."""
         if mode == _GITLINK_MODE:
             return b"Subproject commit " + binascii.hexlify(sha) + b"\n"
-        cached = self.blobs.pop(sha, None)
-        if cached is None:
-            _, cached = self.get_raw(sha)
-            if len(cached) > _BLOB_CACHE_MAX_ONE:
-                return cached
-            self.blob_bytes += len(cached)
-        # Keep the newest versions: the next change to a file diffs against
-        # the version this commit wrote.
-        self.blobs[sha] = cached
-        while self.blob_bytes > _BLOB_CACHE_BYTES:
-            _, old = self.blobs.popitem(last=False)
-            self.blob_bytes -= len(old)
-        return cached
+        # The pack store's cache keeps the versions just read: the next change
+        # to a file diffs against the version this commit wrote.
+        return self.get_raw(sha)[1]
 
     def numstat(self, old_tree: bytes | None, new_tree: bytes) -> tuple[int, int, int]:
         """Sum of (added, deleted, files) between two root trees, as git numstat."""
         adds = dels = files = 0
-        for old, new in self._changes(old_tree, new_tree):
+        for old, new in self.tree_diff.changes(old_tree, new_tree):
             files += 1
             a, d = self._file_counts(old, new)
             adds += a
             dels += d
         return adds, dels, files
-
-    def _changes(self, old_tree: bytes | None, new_tree: bytes) -> Iterator[tuple]:
-        """Changed files as ``((mode, sha) | None, (mode, sha) | None)`` pairs.
-
-        Recurses only into subtrees whose sha differs; a path that is a file
-        on one side and a folder on the other is a deletion plus additions.
-        """
-        width = self.oid_length
-        stack: list[tuple[bytes | None, bytes | None]] = [(old_tree, new_tree)]
-        while stack:
-            old_sha, new_sha = stack.pop()
-            old = self.tree(old_sha)
-            pairs: dict[bytes, list] = {}
-            for entry in old.symmetric_difference(self.tree(new_sha)):
-                space = entry.index(b" ")
-                name = entry[space + 1 : -width - 1]
-                side = 0 if entry in old else 1
-                pairs.setdefault(name, [None, None])[side] = (entry[:space], entry[-width:])
-            for o, n in pairs.values():
-                o_dir = o is not None and _is_tree(o[0])
-                n_dir = n is not None and _is_tree(n[0])
-                if o_dir or n_dir:
-                    stack.append((o[1] if o_dir else None, n[1] if n_dir else None))
-                    o = None if o_dir else o
-                    n = None if n_dir else n
-                    if o is None and n is None:
-                        continue
-                yield o, n
 
     def _file_counts(self, old: tuple | None, new: tuple | None) -> tuple[int, int]:
         if old is not None and new is not None and old[1] == new[1]:
@@ -363,176 +296,6 @@ class _Reader:
         if not b:
             return 0, count_lines(a)
         return count_changes(a, b)
-
-
-def _is_tree(mode: bytes) -> bool:
-    # Canonical git writes "40000"; some old tools wrote "040000".
-    return mode == b"40000" or int(mode, 8) & 0o170000 == 0o040000
-
-
-class _PackStore:
-    """Reads objects straight from the repository's pack files.
-
-    dulwich's ``get_raw`` is general (it rechecks that pack files still
-    exist, keeps delta results as chunk lists, locks its caches); reading a
-    pack directly, with one LRU cache of resolved delta bases, was several
-    times faster per object here. Pack data is read with positioned reads,
-    not mmap, so the pack never counts in the process's resident memory.
-    Anything this reader does not handle (loose objects, alternates, v1
-    indexes, non-disk stores) goes to dulwich.
-    """
-
-    def __init__(self, store, oid_length: int) -> None:
-        self.fallback = store.get_raw
-        self.oid_length = oid_length
-        self.packs: list[tuple[bytes, int, int]] = []  # (index, fd, object count)
-        self.cache: OrderedDict[tuple[int, int], tuple[int, bytes]] = OrderedDict()
-        self.cache_bytes = 0
-        path = getattr(store, "path", None)
-        pack_dir = os.path.join(path, "pack") if isinstance(path, str) else ""
-        if pack_dir and os.path.isdir(pack_dir):
-            for name in sorted(os.listdir(pack_dir)):
-                base = os.path.join(pack_dir, name[:-4])
-                if name.endswith(".idx") and os.path.exists(base + ".pack"):
-                    self._open(base)
-
-    def _open(self, base: str) -> None:
-        try:
-            with open(base + ".idx", "rb") as f:
-                idx = f.read()
-            fd = os.open(base + ".pack", os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except OSError:
-            return  # unreadable: dulwich will report what is wrong
-        if idx[:8] != b"\377tOc\0\0\0\2":
-            os.close(fd)
-            return  # a version 1 index: leave it to dulwich
-        count = int.from_bytes(idx[8 + 255 * 4 : 8 + 256 * 4], "big")
-        self.packs.append((idx, fd, count))
-
-    def close(self) -> None:
-        """Close the pack files."""
-        for _, fd, _ in self.packs:
-            os.close(fd)
-        self.packs = []
-
-    def get_raw(self, sha: bytes) -> tuple[int, bytes]:
-        """``(type_num, data)`` of an object given its binary sha."""
-        for n, (idx, _, count) in enumerate(self.packs):
-            offset = self._find(idx, count, sha)
-            if offset is not None:
-                return self._read(n, offset)
-        return self.fallback(binascii.hexlify(sha))
-
-    def _find(self, idx: bytes, count: int, sha: bytes) -> int | None:
-        first = sha[0]
-        lo = int.from_bytes(idx[4 + first * 4 : 8 + first * 4], "big") if first else 0
-        hi = int.from_bytes(idx[8 + first * 4 : 12 + first * 4], "big")
-        width = self.oid_length
-        names = 8 + 256 * 4
-        while lo < hi:
-            mid = (lo + hi) // 2
-            at = names + mid * width
-            probe = idx[at : at + width]
-            if probe < sha:
-                lo = mid + 1
-            elif probe > sha:
-                hi = mid
-            else:
-                at = names + count * (width + 4) + mid * 4
-                offset = int.from_bytes(idx[at : at + 4], "big")
-                if offset & 0x80000000:
-                    at = names + count * (width + 8) + (offset & 0x7FFFFFFF) * 8
-                    offset = int.from_bytes(idx[at : at + 8], "big")
-                return offset
-        return None
-
-    def _read(self, n: int, offset: int) -> tuple[int, bytes]:
-        """Resolve the object at ``offset`` of pack ``n``, applying deltas."""
-        chain = []
-        while True:
-            cached = self.cache.get((n, offset))
-            if cached is not None:
-                self.cache.move_to_end((n, offset))
-                kind, data = cached
-                break
-            kind, data, base = self._entry(n, offset)
-            if base is None:
-                break
-            chain.append((n, offset, data))
-            if isinstance(base, bytes):
-                # A base outside these packs (thin pack, loose object).
-                kind, data = self.fallback(binascii.hexlify(base))
-                break
-            n, offset = base
-        for n, offset, delta in reversed(chain):
-            data = b"".join(apply_delta(data, delta))
-            self._remember((n, offset), kind, data)
-        return kind, data
-
-    def _remember(self, key: tuple[int, int], kind: int, data: bytes) -> None:
-        self.cache[key] = (kind, data)
-        self.cache_bytes += len(data)
-        while self.cache_bytes > _DELTA_CACHE_BYTES:
-            _, (_, old) = self.cache.popitem(last=False)
-            self.cache_bytes -= len(old)
-
-    def _entry(self, n: int, offset: int) -> tuple[int, bytes, tuple[int, int] | bytes | None]:
-        """Type, inflated data and delta base (pack, offset) of one pack entry."""
-        fd = self.packs[n][1]
-        buf = _pread(fd, 4096, offset)
-        c = buf[0]
-        pos = 1
-        kind, size, shift = (c >> 4) & 7, c & 15, 4
-        while c & 0x80:
-            c = buf[pos]
-            pos += 1
-            size |= (c & 0x7F) << shift
-            shift += 7
-        base: tuple[int, int] | bytes | None = None
-        if kind == _OFS_DELTA:
-            c = buf[pos]
-            pos += 1
-            back = c & 0x7F
-            while c & 0x80:
-                c = buf[pos]
-                pos += 1
-                back = ((back + 1) << 7) | (c & 0x7F)
-            base = (n, offset - back)
-        elif kind == _REF_DELTA:
-            ref = buf[pos : pos + self.oid_length]
-            pos += self.oid_length
-            base = self._locate(ref) or ref
-        # Deflate never grows data by more than a few bytes per 64 KiB block.
-        need = pos + size + size // 1000 + 64
-        if need > len(buf) == 4096:
-            buf += _pread(fd, need - len(buf), offset + len(buf))
-        inflater = zlib.decompressobj()
-        data = inflater.decompress(buf[pos:])
-        end = offset + len(buf)
-        while not inflater.eof:
-            more = _pread(fd, 65536, end)
-            if not more:
-                raise ValueError(f"truncated pack entry at offset {offset}")
-            data += inflater.decompress(more)
-            end += len(more)
-        return kind, data, base
-
-    def _locate(self, sha: bytes) -> tuple[int, int] | None:
-        for n, (idx, _, count) in enumerate(self.packs):
-            offset = self._find(idx, count, sha)
-            if offset is not None:
-                return n, offset
-        return None
-
-
-def _pread(fd: int, length: int, offset: int) -> bytes:
-    if _HAS_PREAD:
-        return os.pread(fd, length, offset)
-    os.lseek(fd, offset, os.SEEK_SET)  # Windows has no pread
-    return os.read(fd, length)
-
-
-_HAS_PREAD = hasattr(os, "pread")
 
 
 # --------------------------------------------------------------------------

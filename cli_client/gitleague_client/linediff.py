@@ -13,11 +13,12 @@ counts are concerned:
    sitting among such lines, are discarded as changed (``xdl_cleanup_records``).
    The discarded frequent lines are why git's counts are sometimes not those
    of a minimal diff, so this step is ported faithfully.
-4. The rest is compared with a bit-parallel LCS on Python integers (one big-int
-   operation per line rather than per cell). That equals xdiff's Myers result
-   whenever xdiff's cost cut-offs cannot trigger (edit cost at most 512 lines);
-   beyond that a port of ``xdl_recs_cmp`` with its heuristics gives git's
-   (non-minimal) answer.
+4. The kept lines are compared by Myers' greedy algorithm with snakes followed
+   by slice compares (C speed), so a few-line edit costs a few steps however
+   long the file; costly edits use a bit-parallel LCS on Python integers. That
+   equals xdiff's Myers result whenever xdiff's cost cut-offs cannot trigger
+   (edit cost at most 512 lines); beyond that a port of ``xdl_recs_cmp`` with
+   its heuristics gives git's (non-minimal) answer. Both live in myers.py.
 
 Compaction (``xdl_change_compact``, the indent heuristic) moves changed lines
 without changing how many there are, so it does not matter for counts.
@@ -25,26 +26,23 @@ without changing how many there are, so it does not matter for counts.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from itertools import compress, repeat
-from operator import add
+from operator import add, not_
+
+from .myers import EXACT_MAX_COST, bogosqrt, changed_counts, edit_cost
 
 # xdiff's constants (xprepare.c, xdiffi.c).
 _KPDIS_RUN = 4
 _MAX_EQLIMIT = 1024
 _SIMSCAN_WINDOW = 100
-_MAX_COST_MIN = 256
-_HEUR_MIN_COST = 256
-_SNAKE_CNT = 20
-_K_HEUR = 4
-# Up to this edit cost xdiff's Myers never reaches a heuristic cut-off (it
-# meets in the middle at cost/2 <= 256 = _HEUR_MIN_COST), so it is minimal and
-# the LCS gives the same counts.
-_EXACT_LCS_MAX_COST = 2 * _HEUR_MIN_COST
 # With fewer distinct lines to count than this, searching the file for each is
 # cheaper than splitting the unchanged part of the file into lines.
 _FIND_MAX_KEYS = 8
+# Blocks up to this size are compared in one big-int XOR rather than bisected.
+_XOR_WINDOW = 2048
 
 
 def count_lines(data: bytes) -> int:
@@ -60,24 +58,26 @@ def count_changes(old: bytes, new: bytes) -> tuple[int, int]:
     new_lines = _split(new, start, new_end)
     if not old_lines or not new_lines:
         return len(new_lines), len(old_lines)
-    shared = set(old_lines).intersection(new_lines)
+    old_count, new_count = Counter(old_lines), Counter(new_lines)
+    shared = old_count.keys() & new_count.keys()
     if not shared:
         return len(new_lines), len(old_lines)
-    common = _Unchanged(old, start, old_end)
+    # Lines of the whole files (xdiff's limits depend on them): the unchanged
+    # part is common to both, so it is counted once.
+    unchanged = old.count(b"\n", 0, start) + old.count(b"\n", old_end)
+    if old_end < len(old) and old[-1:] != b"\n":
+        unchanged += 1  # a last line without newline, shared by both
     keep_old, keep_new = _cleanup(
-        old_lines, new_lines, count_lines(old), count_lines(new), shared, common
+        (old_lines, old_count, unchanged + len(old_lines)),
+        (new_lines, new_count, unchanged + len(new_lines)),
+        shared,
+        _Unchanged(old, start, old_end),
     )
-    # Lines between two edits match again once the unmatched lines are gone:
-    # trimming the kept lines like the ends of the file usually leaves little.
-    head, tail = _common_ends(keep_old, keep_new)
-    lcs = (
-        head
-        + tail
-        + _lcs_length(keep_old[head : len(keep_old) - tail], keep_new[head : len(keep_new) - tail])
-    )
-    cost = len(keep_old) + len(keep_new) - 2 * lcs
-    if cost > _EXACT_LCS_MAX_COST:
-        lcs = len(keep_old) - _xdiff_changed(keep_old, keep_new)[0]
+    cost = edit_cost(keep_old, keep_new)
+    if cost > EXACT_MAX_COST:
+        lcs = len(keep_old) - changed_counts(keep_old, keep_new)[0]
+    else:
+        lcs = (len(keep_old) + len(keep_new) - cost) // 2
     return len(new_lines) - lcs, len(old_lines) - lcs
 
 
@@ -86,7 +86,7 @@ def count_changes(old: bytes, new: bytes) -> tuple[int, int]:
 # --------------------------------------------------------------------------
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
+def common_prefix(a: bytes, b: bytes) -> int:
     """Length of the common prefix of two byte strings, in C-speed slices."""
     n = min(len(a), len(b))
     lo, step = 0, 4096
@@ -98,16 +98,18 @@ def _common_prefix(a: bytes, b: bytes) -> int:
         lo, step = hi, step * 2
     else:
         return n
-    while hi - lo > 1:
+    while hi - lo > _XOR_WINDOW:
         mid = (lo + hi) // 2
         if a[lo:mid] == b[lo:mid]:
             lo = mid
         else:
             hi = mid
-    return lo
+    # The highest set bit of the XOR of the two blocks is the first difference.
+    diff = int.from_bytes(a[lo:hi], "big") ^ int.from_bytes(b[lo:hi], "big")
+    return hi - (diff.bit_length() + 7) // 8
 
 
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     """Length of the common suffix of ``a`` and ``b``, at most ``limit``."""
     la, lb = len(a), len(b)
     lo, step = 0, 4096
@@ -119,13 +121,17 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
     else:
         return limit
     # Invariant: the last lo bytes are equal, the last hi are not.
-    while hi - lo > 1:
+    while hi - lo > _XOR_WINDOW:
         mid = (lo + hi) // 2
         if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
             lo = mid
         else:
             hi = mid
-    return lo
+    # Read little-endian, the last differing byte is the highest set bit.
+    diff = int.from_bytes(a[la - hi : la - lo], "little") ^ int.from_bytes(
+        b[lb - hi : lb - lo], "little"
+    )
+    return hi - (diff.bit_length() + 7) // 8
 
 
 def _trim(a: bytes, b: bytes) -> tuple[int, int, int]:
@@ -133,12 +139,12 @@ def _trim(a: bytes, b: bytes) -> tuple[int, int, int]:
 
     ``a[:start] == b[:start]`` and ``a[a_end:] == b[b_end:]`` are whole lines.
     """
-    p = _common_prefix(a, b)
+    p = common_prefix(a, b)
     if p == len(a) == len(b):
         return p, p, p
     start = a.rfind(b"\n", 0, p) + 1
     limit = min(len(a), len(b)) - start
-    s = _common_suffix(a, b, limit)
+    s = common_suffix(a, b, limit)
     qa, qb = len(a) - s, len(b) - s
     # Move forward to the first position that starts a line in both files;
     # past the first newline inside the common suffix that holds for both.
@@ -231,19 +237,9 @@ class _Unchanged:
 # --------------------------------------------------------------------------
 
 
-def _bogosqrt(n: int) -> int:
-    i = 1
-    while n > 0:
-        i <<= 1
-        n >>= 2
-    return i
-
-
 def _cleanup(
-    old: list[bytes],
-    new: list[bytes],
-    old_nrec: int,
-    new_nrec: int,
+    old_side: tuple[list[bytes], Counter[bytes], int],
+    new_side: tuple[list[bytes], Counter[bytes], int],
     shared: set[bytes],
     common: _Unchanged,
 ) -> tuple[list[bytes], list[bytes]]:
@@ -253,11 +249,13 @@ def _cleanup(
     match); a line seen at least ``mlim`` times there (a "frequent" line) is
     dropped too when it sits inside a run of unmatched lines. Only the latter
     changes the outcome, so the whole-file counts are looked up only when some
-    shared line is frequent.
+    shared line is frequent. Each side is ``(lines of the middle, their
+    counts, number of lines in the whole file)``.
     """
-    old_count, new_count = Counter(old), Counter(new)
-    mlim_old = min(_bogosqrt(old_nrec), _MAX_EQLIMIT)
-    mlim_new = min(_bogosqrt(new_nrec), _MAX_EQLIMIT)
+    old, old_count, old_nrec = old_side
+    new, new_count, new_nrec = new_side
+    mlim_old = min(bogosqrt(old_nrec), _MAX_EQLIMIT)
+    mlim_new = min(bogosqrt(new_nrec), _MAX_EQLIMIT)
     get = common.counts(shared, max(mlim_old, mlim_new))
     # Whole-file counts of the shared lines, with C-level maps: this runs for
     # most multi-hunk edits.
@@ -273,31 +271,53 @@ def _cleanup(
             list(compress(new, map(shared.__contains__, new))),
         )
     # Shared lines frequent in the new file (judged for old lines), and in the old.
-    freq_in_new = {k for k, n in zip(keys, in_new, strict=True) if n >= mlim_old}
-    freq_in_old = {k for k, n in zip(keys, in_old, strict=True) if n >= mlim_new}
-    get = common.counts(set(old_count) | set(new_count), max(mlim_old, mlim_new))
-
-    def dis(lines: list[bytes], counts: Counter[bytes], frequent: set[bytes], mlim: int) -> bytes:
-        # dis as xdiff: 0 = absent from the other file, 2 = frequent there, else 1.
-        value = {}
-        for key in counts:
-            if key in shared:
-                value[key] = 2 if key in frequent else 1
-            else:
-                n = get(key, 0)
-                value[key] = 0 if n == 0 else (2 if n >= mlim else 1)
-        return bytes(map(value.__getitem__, lines))
-
+    freq_in_new = list(compress(keys, map(mlim_old.__le__, in_new)))
+    freq_in_old = list(compress(keys, map(mlim_new.__le__, in_old)))
+    only_old = list(old_count.keys() - shared)
+    only_new = list(new_count.keys() - shared)
+    get = common.counts({*only_old, *only_new}, max(mlim_old, mlim_new))
     return (
-        _keep(old, dis(old, old_count, freq_in_new, mlim_old)),
-        _keep(new, dis(new, new_count, freq_in_old, mlim_new)),
+        _keep(old, _dis(old, shared, freq_in_new, only_old, get, mlim_old)),
+        _keep(new, _dis(new, shared, freq_in_old, only_new, get, mlim_new)),
     )
+
+
+def _dis(
+    lines: list[bytes],
+    shared: set[bytes],
+    frequent: list[bytes],
+    unshared: list[bytes],
+    get: Callable[..., int],
+    mlim: int,
+) -> bytes:
+    """xdiff's ``dis`` per line: 0 absent from the other file, 2 frequent there, else 1.
+
+    Built with C-level maps over the distinct lines, never a Python loop:
+    ``unshared`` lines are found in the other file only in its unchanged part.
+    """
+    value = dict.fromkeys(shared, 1)
+    value.update(dict.fromkeys(frequent, 2))
+    value.update(dict.fromkeys(unshared, 1))
+    counts = list(map(get, unshared, repeat(0)))
+    value.update(dict.fromkeys(compress(unshared, map(not_, counts)), 0))
+    value.update(dict.fromkeys(compress(unshared, map(mlim.__le__, counts)), 2))
+    return bytes(map(value.__getitem__, lines))
+
+
+# Runs of unmatched (0) and frequent (2) lines: only a frequent line in a run
+# that also holds an unmatched line can be discarded.
+_RUN = re.compile(rb"[\x00\x02]+")
 
 
 def _keep(lines: list[bytes], dis: bytes) -> list[bytes]:
     """The lines xdiff keeps: dis 1, and dis 2 unless inside an unmatched run."""
     end = len(lines) - 1
-    dropped = [i for i in _positions(dis, 2) if _clean_mmatch(dis, i, 0, end)]
+    dropped = [
+        i
+        for s, e in _mixed_runs(dis)
+        for i in _positions(dis, 2, s, e)
+        if _clean_mmatch(dis, i, 0, end)
+    ]
     if dropped:
         marks = bytearray(dis)
         for i in dropped:
@@ -306,13 +326,23 @@ def _keep(lines: list[bytes], dis: bytes) -> list[bytes]:
     return list(compress(lines, dis))
 
 
-def _positions(data: bytes, value: int) -> Iterator[int]:
-    """Indexes of ``value`` in ``data``, found by C-level search."""
+def _mixed_runs(dis: bytes) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each run of 0s and 2s that holds both."""
+    if b"\0" not in dis:
+        return
+    for run in _RUN.finditer(dis):
+        s, e = run.span()
+        if dis.find(b"\0", s, e) >= 0 and dis.find(b"\2", s, e) >= 0:
+            yield s, e
+
+
+def _positions(data: bytes, value: int, start: int, end: int) -> Iterator[int]:
+    """Indexes of ``value`` in ``data[start:end]``, found by C-level search."""
     needle = bytes((value,))
-    i = data.find(needle)
+    i = data.find(needle, start, end)
     while i >= 0:
         yield i
-        i = data.find(needle, i + 1)
+        i = data.find(needle, i + 1, end)
 
 
 def _clean_mmatch(dis: bytes, i: int, s: int, e: int) -> bool:
@@ -346,249 +376,3 @@ def _clean_mmatch(dis: bytes, i: int, s: int, e: int) -> bool:
     rdis1 += rdis0
     rpdis1 += rpdis0
     return rpdis1 * _KPDIS_RUN < rpdis1 + rdis1
-
-
-# --------------------------------------------------------------------------
-# LCS and the xdiff Myers port
-# --------------------------------------------------------------------------
-
-
-def _common_ends(a: list[bytes], b: list[bytes]) -> tuple[int, int]:
-    """Lengths of the common head and (non-overlapping) tail of two lists."""
-    n = min(len(a), len(b))
-    head = 0
-    while head < n and a[head] == b[head]:
-        head += 1
-    tail = 0
-    n -= head
-    while tail < n and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
-    return head, tail
-
-
-def _lcs_length(a: list[bytes], b: list[bytes]) -> int:
-    """Length of a longest common subsequence (Hyyrö's bit-parallel algorithm).
-
-    Bits of one integer stand for the positions of the longer sequence; each
-    line of the shorter one costs a few big-int operations.
-    """
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return 0
-    masks: dict[bytes, int] = {}
-    bit = 1
-    for key in a:
-        masks[key] = masks.get(key, 0) | bit
-        bit <<= 1
-    full = bit - 1
-    v = full
-    get = masks.get
-    for key in b:
-        m = get(key)
-        if m:
-            u = v & m
-            v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
-
-
-def _xdiff_changed(a: list[bytes], b: list[bytes]) -> tuple[int, int]:
-    """Changed line counts of ``a`` and ``b`` by xdiff's Myers with its heuristics.
-
-    A port of ``xdl_recs_cmp``/``xdl_split`` (git's xdiff/xdiffi.c), used
-    only for large edits where those heuristics can make git's diff
-    non-minimal. Returns ``(changed_in_a, changed_in_b)``.
-    """
-    ids: dict[bytes, int] = {}
-    h1 = [ids.setdefault(x, len(ids)) for x in a]
-    h2 = [ids.setdefault(x, len(ids)) for x in b]
-    n1, n2 = len(h1), len(h2)
-    ndiags = n1 + n2 + 3
-    mxcost = max(_bogosqrt(ndiags), _MAX_COST_MIN)
-    kvdf = [0] * (2 * ndiags + 2)
-    kvdb = [0] * (2 * ndiags + 2)
-    base = n2 + 1  # diagonal d lives at index d + base
-    changed1 = changed2 = 0
-    stack = [(0, n1, 0, n2, False)]
-    while stack:
-        off1, lim1, off2, lim2, need_min = stack.pop()
-        while off1 < lim1 and off2 < lim2 and h1[off1] == h2[off2]:
-            off1 += 1
-            off2 += 1
-        while off1 < lim1 and off2 < lim2 and h1[lim1 - 1] == h2[lim2 - 1]:
-            lim1 -= 1
-            lim2 -= 1
-        if off1 == lim1:
-            changed2 += lim2 - off2
-        elif off2 == lim2:
-            changed1 += lim1 - off1
-        else:
-            i1, i2, min_lo, min_hi = _split_box(
-                h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost
-            )
-            stack.append((i1, lim1, i2, lim2, min_hi))
-            stack.append((off1, i1, off2, i2, min_lo))
-    return changed1, changed2
-
-
-def _split_box(h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost):
-    """Port of ``xdl_split``: the split point of a box and the sub-boxes' need_min."""
-    big = 1 << 62
-    dmin, dmax = off1 - lim2, lim1 - off2
-    fmid, bmid = off1 - off2, lim1 - lim2
-    odd = (fmid - bmid) & 1
-    fmin = fmax = fmid
-    bmin = bmax = bmid
-    kvdf[fmid + base] = off1
-    kvdb[bmid + base] = lim1
-    ec = 0
-    while True:
-        ec += 1
-        got_snake = False
-        if fmin > dmin:
-            fmin -= 1
-            kvdf[fmin - 1 + base] = -1
-        else:
-            fmin += 1
-        if fmax < dmax:
-            fmax += 1
-            kvdf[fmax + 1 + base] = -1
-        else:
-            fmax -= 1
-        for d in range(fmax, fmin - 1, -2):
-            if kvdf[d - 1 + base] >= kvdf[d + 1 + base]:
-                i1 = kvdf[d - 1 + base] + 1
-            else:
-                i1 = kvdf[d + 1 + base]
-            prev1 = i1
-            i2 = i1 - d
-            while i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
-                i1 += 1
-                i2 += 1
-            if i1 - prev1 > _SNAKE_CNT:
-                got_snake = True
-            kvdf[d + base] = i1
-            if odd and bmin <= d <= bmax and kvdb[d + base] <= i1:
-                return i1, i2, True, True
-        if bmin > dmin:
-            bmin -= 1
-            kvdb[bmin - 1 + base] = big
-        else:
-            bmin += 1
-        if bmax < dmax:
-            bmax += 1
-            kvdb[bmax + 1 + base] = big
-        else:
-            bmax -= 1
-        for d in range(bmax, bmin - 1, -2):
-            if kvdb[d - 1 + base] < kvdb[d + 1 + base]:
-                i1 = kvdb[d - 1 + base]
-            else:
-                i1 = kvdb[d + 1 + base] - 1
-            prev1 = i1
-            i2 = i1 - d
-            while i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
-                i1 -= 1
-                i2 -= 1
-            if prev1 - i1 > _SNAKE_CNT:
-                got_snake = True
-            kvdb[d + base] = i1
-            if not odd and fmin <= d <= fmax and i1 <= kvdf[d + base]:
-                return i1, i2, True, True
-        if need_min:
-            continue
-        if got_snake and ec > _HEUR_MIN_COST:
-            found = _heuristic_snake(
-                h1,
-                h2,
-                off1,
-                lim1,
-                off2,
-                lim2,
-                kvdf,
-                kvdb,
-                base,
-                ec,
-                fmin,
-                fmax,
-                fmid,
-                bmin,
-                bmax,
-                bmid,
-            )
-            if found is not None:
-                return found
-        if ec >= mxcost:
-            return _cutoff(off1, lim1, off2, lim2, kvdf, kvdb, base, fmin, fmax, bmin, bmax)
-
-
-def _heuristic_snake(
-    h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, ec, fmin, fmax, fmid, bmin, bmax, bmid
-):
-    """The "interesting path" heuristic of ``xdl_split`` (long snakes far along)."""
-    best = 0
-    spl = None
-    for d in range(fmax, fmin - 1, -2):
-        dd = d - fmid if d > fmid else fmid - d
-        i1 = kvdf[d + base]
-        i2 = i1 - d
-        v = (i1 - off1) + (i2 - off2) - dd
-        if (
-            v > _K_HEUR * ec
-            and v > best
-            and off1 + _SNAKE_CNT <= i1 < lim1
-            and off2 + _SNAKE_CNT <= i2 < lim2
-        ):
-            k = 1
-            while h1[i1 - k] == h2[i2 - k]:
-                if k == _SNAKE_CNT:
-                    best = v
-                    spl = (i1, i2)
-                    break
-                k += 1
-    if best > 0:
-        return spl[0], spl[1], True, False
-    for d in range(bmax, bmin - 1, -2):
-        dd = d - bmid if d > bmid else bmid - d
-        i1 = kvdb[d + base]
-        i2 = i1 - d
-        v = (lim1 - i1) + (lim2 - i2) - dd
-        if (
-            v > _K_HEUR * ec
-            and v > best
-            and off1 < i1 <= lim1 - _SNAKE_CNT
-            and off2 < i2 <= lim2 - _SNAKE_CNT
-        ):
-            k = 0
-            while h1[i1 + k] == h2[i2 + k]:
-                if k == _SNAKE_CNT - 1:
-                    best = v
-                    spl = (i1, i2)
-                    break
-                k += 1
-    if best > 0:
-        return spl[0], spl[1], False, True
-    return None
-
-
-def _cutoff(off1, lim1, off2, lim2, kvdf, kvdb, base, fmin, fmax, bmin, bmax):
-    """``xdl_split``'s "enough is enough": the furthest reaching path."""
-    fbest = fbest1 = -1
-    for d in range(fmax, fmin - 1, -2):
-        i1 = min(kvdf[d + base], lim1)
-        i2 = i1 - d
-        if lim2 < i2:
-            i1, i2 = lim2 + d, lim2
-        if fbest < i1 + i2:
-            fbest, fbest1 = i1 + i2, i1
-    bbest = bbest1 = 1 << 62
-    for d in range(bmax, bmin - 1, -2):
-        i1 = max(off1, kvdb[d + base])
-        i2 = i1 - d
-        if i2 < off2:
-            i1, i2 = off2 + d, off2
-        if i1 + i2 < bbest:
-            bbest, bbest1 = i1 + i2, i1
-    if (lim1 + lim2) - bbest < fbest - (off1 + off2):
-        return fbest1, fbest - fbest1, True, False
-    return bbest1, bbest - bbest1, False, True

@@ -12,7 +12,9 @@ as binary through attributes, or holds text blobs over 512 MiB, would differ.
 
 from __future__ import annotations
 
+import binascii
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,6 +22,9 @@ import pytest
 from dulwich.repo import Repo
 from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.linediff import count_changes
+from gitleague_client.myers import changed_counts
+from gitleague_client.objects import PackStore
+from gitleague_client.treediff import TreeDiff
 
 KEYS = {
     "sha",
@@ -321,3 +326,144 @@ def test_line_counts_equal_git_diff(tmp_path: Path, seed: int) -> None:
         ).stdout.split()
         expected = (int(out[0]), int(out[1])) if out else (0, 0)
         assert count_changes(old, new) == expected
+
+
+# --------------------------------------------------------------------------
+# The modules under the extraction: pack reader, tree diff, Myers port
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset_deltas", [True, False])
+def test_pack_store_reads_every_object_as_dulwich(make_repo, offset_deltas: bool) -> None:
+    """Deltas by offset or by sha, chains, two packs and loose objects; a tiny cache."""
+    r = make_repo()
+    rng = random.Random(3)
+    lines = [b"line %d\n" % i for i in range(400)]
+    for round_ in range(3):
+        for _ in range(12):
+            at = rng.randrange(len(lines))
+            lines[at : at + 2] = [b"edit %d\n" % rng.randrange(10**6)]
+            r.write("big.txt", b"".join(lines))
+            r.write(f"dir{rng.randrange(4)}/small.txt", b"%d\n" % rng.randrange(100))
+            r.commit()
+        if round_ == 0:
+            flag = "true" if offset_deltas else "false"
+            r.git("-c", f"repack.useDeltaBaseOffset={flag}", "repack", "-a", "-d", "-f", "-q")
+        elif round_ == 1:
+            r.git("repack", "-d", "-q")  # a second pack; the last round stays loose
+    packs = sorted((r.path / ".git" / "objects" / "pack").glob("*.idx"))
+    assert b"chain length = 3" in r.git("verify-pack", "-v", *map(str, packs))  # deltas of deltas
+    with Repo(str(r.path)) as repo:
+        store = PackStore(repo.object_store, 20, cache_bytes=4096)
+        try:
+            assert len(store.packs) == 2
+            shas = list(repo.object_store)
+            assert len(shas) > 150
+            for sha in shas:  # a short run: the index files are bisected
+                assert store.get_raw(binascii.unhexlify(sha)) == repo.object_store.get_raw(sha)
+            for pack in store.packs:
+                pack.starts = pack._sorted_offsets()  # what a long run switches to
+            store.cache.clear()
+            for sha in shas:
+                assert store.get_raw(binascii.unhexlify(sha)) == repo.object_store.get_raw(sha)
+        finally:
+            store.close()
+
+
+_ENTRY = re.compile(rb"[^\0]*\0.{20}", re.S)
+
+
+def _naive_changes(old: bytes, new: bytes) -> set:
+    def parse(raw: bytes) -> dict:
+        entries = {}
+        for e in _ENTRY.findall(raw):
+            mode, _, name = e[:-21].partition(b" ")
+            entries[name] = (mode, e[-20:])
+        return entries
+
+    a, b = parse(old), parse(new)
+    return {(a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+
+
+def _tree(entries: list[tuple[bytes, bytes, bytes]]) -> bytes:
+    return b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
+
+
+def _sha(rng: random.Random) -> bytes:
+    # Binary shas full of NULs and entry-like bytes, the worst case for trimming.
+    return bytes(rng.choice([0, 0, 32, 48, 49, 52, 97, rng.randrange(256)]) for _ in range(20))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tree_diff_parses_only_what_changed_and_agrees(seed: int) -> None:
+    rng = random.Random(seed)
+    names = sorted({b"f%05d" % rng.randrange(10**5) for _ in range(300)})
+    current = [(b"100644", name, _sha(rng)) for name in names]
+    objects: dict[bytes, bytes] = {}
+    diff = TreeDiff(lambda sha: (2, objects[sha]), cache_size=4)
+    old_id = None
+    old_raw = b""
+    for step in range(60):
+        entries = list(current)
+        for _ in range(rng.choice([1, 1, 2, 5])):
+            at = rng.randrange(len(entries))
+            kind = rng.random()
+            if kind < 0.6:
+                entries[at] = (entries[at][0], entries[at][1], _sha(rng))
+            elif kind < 0.8:
+                del entries[at]
+            else:
+                name = entries[at][1] + b"x" * rng.randint(1, 3)
+                if name not in {e[1] for e in entries}:  # names are unique in a tree
+                    entries.insert(at + 1, (b"100755", name, _sha(rng)))
+        entries.sort(key=lambda e: e[1])
+        current = entries
+        new_id = b"%020d" % step
+        objects[new_id] = raw = _tree(current)
+        assert len(raw) > 4096  # the trimming path, not the small-tree one
+        got = {(o, n) for o, n in diff.changes(old_id, new_id)}
+        assert got == _naive_changes(old_raw, raw), step
+        old_id, old_raw = new_id, raw
+
+
+def test_tree_diff_when_an_old_boundary_is_not_a_new_one() -> None:
+    """Bytes shared at the end can start mid-entry in the new tree: parse on."""
+    filler = [(b"100644", b"a%04d" % i, b"\1" * 20) for i in range(200)]
+    tail_sha = b"x100644 weird" + b"y" * 7  # no NUL: the next entry runs on into it
+    old = _tree([*filler, (b"100644", b"e", b"\2" * 20)]) + b"100644 b\0" + tail_sha
+    old += _tree([(b"100644", b"c", b"\3" * 20)])
+    # A new entry of 15 sha bytes + the old "b" entry's first bytes: the old
+    # "b" boundary lands inside it.
+    new = _tree(filler) + b"100644 z\0" + b"\4" * 15 + b"100644 b\0" + tail_sha
+    new += _tree([(b"100644", b"c", b"\3" * 20)])
+    objects = {b"old": old, b"new": new}
+    diff = TreeDiff(lambda sha: (2, objects[sha]))
+    got = {(o, n) for o, n in diff.changes(b"old", b"new")}
+    assert got == _naive_changes(old, new)
+    # "e" gone, "z" new, and "b" parsed in the new tree as mode "4".
+    assert len(got) == 3
+    assert ((b"100644", tail_sha), (b"4", tail_sha)) in got
+
+
+def _lcs(a: list, b: list) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        prev = 0
+        for j, y in enumerate(b):
+            prev, row[j + 1] = row[j + 1], prev + 1 if x == y else max(row[j + 1], row[j])
+    return row[-1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_myers_port_is_minimal_for_small_edits(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(40):
+        a = [rng.choice(b"abcdefgh") for _ in range(rng.randint(0, 120))]
+        b = list(a)
+        for _ in range(rng.randint(0, 8)):
+            at = rng.randint(0, len(b))
+            b[at : at + rng.randint(0, 3)] = [
+                rng.choice(b"abcxyz") for _ in range(rng.randint(0, 3))
+            ]
+        lcs = _lcs(a, b)
+        assert changed_counts(a, b) == (len(a) - lcs, len(b) - lcs)
