@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, db, limiter, requestid
+from . import api, cli, db, limiter, queue, requestid
 from .config import build_config, environment
 from .sync_methods import registry
 
@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     registry.init_app(app)
     limiter.init_app(app)
+    queue.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -62,6 +62,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OPENAPI_REDOC_PATH": "docs",
         "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         "JSON_SORT_KEYS": False,
+        **pull_defaults(instance_path),
     }
 
 
@@ -82,6 +83,50 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     for name in ("GITLEAGUE_STALE_AFTER_SECONDS", "GITLEAGUE_MAX_BATCH_COMMITS"):
         if environ.get(name):
             out[name] = int(environ[name])
+    out.update(pull_from_environment(environ))
+    return out
+
+
+def pull_defaults(instance_path: str) -> dict[str, Any]:
+    """Settings of pull sync (pull_celery on RQ workers)."""
+    return {
+        "PULL_SYNC_ENABLED": True,
+        "GITLEAGUE_ALLOW_LOCAL_REMOTES": False,
+        "GITLEAGUE_MIRROR_DIR": str(Path(instance_path) / "mirrors"),
+        "GITLEAGUE_PULL_INTERVAL_SECONDS": 3600,
+        "GITLEAGUE_PULL_JITTER_SECONDS": 300,
+        "GITLEAGUE_PULL_BATCH_SIZE": 1000,
+        "GITLEAGUE_PULL_JOB_TIMEOUT": 3600,
+        "GITLEAGUE_PULL_RETRY_INTERVALS": (60, 300, 900),
+        "GITLEAGUE_GIT_TIMEOUT": 60,
+        "GITLEAGUE_PULL_BATCH_PAUSE": 0.0,
+    }
+
+
+def pull_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Pull-sync settings from the environment (``CELERY_ENABLED`` is the guide's name)."""
+    out: dict[str, Any] = {}
+    for name in ("PULL_SYNC_ENABLED", "CELERY_ENABLED"):
+        if environ.get(name) and not _bool(environ[name]):
+            out["PULL_SYNC_ENABLED"] = False
+    if environ.get("GITLEAGUE_ALLOW_LOCAL_REMOTES"):
+        out["GITLEAGUE_ALLOW_LOCAL_REMOTES"] = _bool(environ["GITLEAGUE_ALLOW_LOCAL_REMOTES"])
+    if environ.get("GITLEAGUE_MIRROR_DIR"):
+        out["GITLEAGUE_MIRROR_DIR"] = environ["GITLEAGUE_MIRROR_DIR"]
+    for name in (
+        "GITLEAGUE_PULL_INTERVAL_SECONDS",
+        "GITLEAGUE_PULL_JITTER_SECONDS",
+        "GITLEAGUE_PULL_BATCH_SIZE",
+        "GITLEAGUE_PULL_JOB_TIMEOUT",
+        "GITLEAGUE_GIT_TIMEOUT",
+    ):
+        if environ.get(name):
+            out[name] = int(environ[name])
+    if environ.get("GITLEAGUE_PULL_BATCH_PAUSE"):
+        out["GITLEAGUE_PULL_BATCH_PAUSE"] = float(environ["GITLEAGUE_PULL_BATCH_PAUSE"])
+    if environ.get("GITLEAGUE_PULL_RETRY_INTERVALS"):
+        raw = environ["GITLEAGUE_PULL_RETRY_INTERVALS"]
+        out["GITLEAGUE_PULL_RETRY_INTERVALS"] = tuple(int(v) for v in raw.split(",") if v.strip())
     return out
 
 

@@ -31,6 +31,8 @@ TEST_CONFIG: dict[str, Any] = {
     "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
     "JWT_SECRET_KEY": "test-jwt-secret-0123456789abcdef0123456789",
     "GITLEAGUE_LOGIN_RATE_LIMIT": "1000 per minute",
+    # A fixed test-only Fernet key, so credentials can be stored in any test.
+    "GITLEAGUE_ENCRYPTION_KEYS": "kJ2pZ0cL4Xo0m5i8yq1h2W3e4r5t6y7u8i9o0p1a2s0=",
 }
 
 

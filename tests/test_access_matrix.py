@@ -37,6 +37,7 @@ class Route:
     jwt_only: bool = False  # API keys are refused (403) whatever their scope
     object_route: bool = True  # foreign callers get 404 rather than an empty list
     public: bool = False
+    sync_method: str = "push_client"  # of the repo the route is called on
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -84,6 +85,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("delete", "/api/v1/api-keys/{key_id}"): Route(None, 200, jwt_only=True),
     ("get", "/api/v1/audit-logs"): Route("read:audit", 200, object_route=False),
+    ("get", "/api/v1/migration/status"): Route("read:repos", 200, object_route=False),
+    ("put", "/api/v1/repos/{repo_id}/credentials"): Route(
+        "write:repos", 200, body=lambda f: {"token": "tok"}, sync_method="pull_celery"
+    ),
+    ("delete", "/api/v1/repos/{repo_id}/credentials"): Route(
+        "write:repos", 204, sync_method="pull_celery"
+    ),
 }
 
 
@@ -145,25 +153,25 @@ def headers_for(world: dict[str, Any], caller: str, route: Route, jwt: bool) -> 
     return actor.headers(use_jwt=jwt)
 
 
-def fill(client: Any, world: dict[str, Any], path: str) -> str:
+def fill(client: Any, world: dict[str, Any], path: str, sync_method: str = "push_client") -> str:
     """Fresh objects of the owner for each call (deletes must not disturb others)."""
     owner, seed = world["owner"], world["seed"]
     pid = seed.project(owner)
-    rid = seed.repo(pid)
+    rid = seed.repo(pid, sync_method=sync_method)
     run = client.post(f"/api/v1/repos/{rid}/sync-runs", json={}, headers=owner.headers()).json
     key_id = client.post(
         "/api/v1/api-keys",
         json={"name": "t", "scopes": ["read:repos"]},
         headers=owner.headers(use_jwt=True),
     ).json["id"]
-    return path.format(project_id=pid, repo_id=rid, run_id=run["id"], key_id=key_id)
+    return path.format(project_id=pid, repo_id=rid, run_id=run.get("id", 0), key_id=key_id)
 
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_access_rules(client, world, caller):
     failures = []
     for (method, path), route in ROUTES.items():
-        url = fill(client, world, path)
+        url = fill(client, world, path, route.sync_method)
         hdrs = headers_for(world, caller, route, jwt=route.jwt_only)
         body = route.body({"owner_email": world["owner"].email}) if route.body else None
         resp = getattr(client, method)(url, json=body, headers=hdrs)

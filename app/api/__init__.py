@@ -79,7 +79,18 @@ def _handle_gitleague_error(error: GitLeagueError) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the error handlers and the docs page."""
-    from . import api_keys, audit_logs, auth, health, me, projects, repos, sync
+    from . import (
+        api_keys,
+        audit_logs,
+        auth,
+        credentials,
+        health,
+        me,
+        migration,
+        projects,
+        repos,
+        sync,
+    )
 
     # One Api per app: smorest keeps the app and its spec on the instance.
     api = GitLeagueApi(spec_kwargs={"info": {"description": "GitLeague REST API v1"}})
@@ -88,9 +99,10 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API key or JWT"}
     )
-    for module in (auth, me, projects, repos, sync, api_keys, audit_logs):
+    modules = (auth, me, projects, repos, sync, api_keys, audit_logs, migration, credentials)
+    for module in modules:
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
-    protected = {m.blp.name for m in (me, projects, repos, sync, api_keys, audit_logs)}
+    protected = {m.blp.name for m in modules if m is not auth}
     app.before_request(functools.partial(_authenticate_first, protected))
     app.register_error_handler(GitLeagueError, _handle_gitleague_error)

@@ -29,6 +29,7 @@ def repo_view(repo: Repo, commit_count: int) -> dict[str, Any]:
         "last_sync_at": repo.last_sync_at,
         "last_error": repo.last_error,
         "has_credentials": repo.has_credentials,
+        "pull_interval_seconds": repo.pull_interval_seconds,
         "commit_count": commit_count,
         "created_at": repo.created_at,
     }

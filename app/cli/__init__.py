@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import admin
+from . import admin, migrate, sync
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for group in admin.GROUPS:
+        app.cli.add_command(group)
+    app.cli.add_command(migrate.migrate_sync)
+    for group in sync.GROUPS:
         app.cli.add_command(group)

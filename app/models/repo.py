@@ -50,6 +50,8 @@ class Repo(db.Model):  # type: ignore[name-defined]
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     credentials_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     credentials_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Seconds between scheduled pulls; None: ``GITLEAGUE_PULL_INTERVAL_SECONDS``.
+    pull_interval_seconds: Mapped[int | None] = mapped_column(sa.Integer())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -10,6 +10,7 @@ tests check that both accept and refuse the same items.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -117,7 +118,7 @@ def _check(commit: WireCommit, may_have_nul: bool) -> str | None:
 
 
 def decode_items(
-    items: list[msgspec.Raw] | list[WireCommit], *, may_have_nul: bool = True
+    items: Sequence[msgspec.Raw | WireCommit], *, may_have_nul: bool = True
 ) -> tuple[list[WireCommit], list[dict[str, Any]]]:
     """Valid commits, and per-item rejections ``{index, sha, error}``.
 

@@ -54,6 +54,11 @@ class RepoPatch(StrictSchema):
     name = Text(200, validate=validate.Length(min=1, max=200))
     git_url = fields.String(validate=validate.Length(min=1, max=2048))
     branch = fields.String(validate=BRANCH)
+    pull_interval_seconds = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=60, max=30 * 86400),
+        metadata={"description": "pull_celery: seconds between scheduled pulls (null: default)"},
+    )
 
 
 class RepoOut(ma.Schema):
@@ -73,6 +78,7 @@ class RepoOut(ma.Schema):
     last_sync_at = fields.DateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
     has_credentials = fields.Boolean()
+    pull_interval_seconds = fields.Integer(allow_none=True)
     commit_count = fields.Integer()
     created_at = fields.DateTime()
 

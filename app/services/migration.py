@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import db, utcnow
 from ..errors import GitLeagueError
 from ..models import AuditLog, Repo, SyncStatus
+from ..queue import get_redis
 from ..sync_methods import PlannedChange, SyncMethod, TransitionContext, get_registry
 from ..sync_methods.registry import UnknownSyncMethodError
 from . import audit
@@ -44,7 +44,7 @@ __all__ = [
 ACTION = "migrate_repo_sync_method"
 DEFAULT_SOURCE = "pull_celery"
 DEFAULT_TARGET = "push_client"
-REDIS_KEY = "gitleague.redis"
+STATUS_RESET = "sync_status_reset"
 
 
 class SyncMethodHookError(GitLeagueError):
@@ -65,13 +65,7 @@ class _Refused(Exception):
 
 def transition_services(app: Any = None) -> dict[str, Any]:
     """Handles the hooks may use: ``redis`` when ``REDIS_URL`` is configured."""
-    app = app or current_app
-    redis = app.extensions.get(REDIS_KEY)
-    if redis is None and app.config.get("REDIS_URL"):
-        from redis import Redis
-
-        redis = Redis.from_url(app.config["REDIS_URL"])
-        app.extensions[REDIS_KEY] = redis
+    redis = get_redis(app)
     return {"redis": redis} if redis is not None else {}
 
 
@@ -162,18 +156,20 @@ def _run_one(
         changes = _plan(repo, old, new, context)
         result.changes = [c.description for c in changes]
         if context.dry_run:
+            result.notes = _notes(repo, new)
             result.outcome = Outcome.PLANNED
         else:
             result.audit_id = _apply(repo, old, new, changes, actor, context, rollback_of=last)
+            result.notes = _notes(repo, new)
             db.session.commit()
             result.outcome = Outcome.MIGRATED
-        result.notes = _notes(repo, new)
     except _Refused as refused:
         result.outcome, result.message = refused.outcome, refused.message
     except GitLeagueError as exc:
         result.outcome, result.message = Outcome.FAILED, exc.message
     except SQLAlchemyError as exc:
-        result.outcome, result.message = Outcome.FAILED, f"database error: {exc.orig or exc}"
+        reason = getattr(exc, "orig", None) or exc
+        result.outcome, result.message = Outcome.FAILED, f"database error: {reason}"
     finally:
         # Dry-run, refusals and failures leave the transaction unused or
         # half-done; either way nothing of it may stay.
@@ -238,16 +234,22 @@ def _refuse_active(
 def _plan(
     repo: Repo, old: SyncMethod, new: SyncMethod, context: TransitionContext
 ) -> list[PlannedChange]:
-    """Every change the transition makes, in the order dry-run prints them."""
+    """Every change the transition makes, in the order dry-run prints them.
+
+    Leave-hook changes carry the field they clear; the service's own lines
+    (``sync_method``, a status reset, the kept sha) come first and last.
+    """
+    leaving = _hook(old, "plan_leave", repo, target=new.name, context=context)
+    entering = _hook(new, "plan_enter", repo, source=old.name, context=context)
     changes = [PlannedChange("sync_method", f"Set sync_method to: {new.name}")]
-    changes += _hook(old, "plan_leave", repo, target=new.name, context=context)
-    changes += _hook(new, "plan_enter", repo, source=old.name, context=context)
+    changes += [PlannedChange(c.field, c.description, cleared=True) for c in leaving]
+    changes += entering
     reset = _status_reset(repo, new, changes)
     if reset:
-        changes.append(PlannedChange("sync_status", f"Set sync_status to: {reset}"))
+        changes.append(PlannedChange(STATUS_RESET, f"Set sync_status to: {reset}"))
     sha = repo.last_ingested_sha[:12] if repo.last_ingested_sha else "none"
     changes.append(PlannedChange("last_ingested_sha", f"Preserve last_ingested_sha: {sha}"))
-    if db.session.dirty or db.session.new or db.session.deleted:
+    if db.session.is_modified(repo) or db.session.new or db.session.deleted:
         raise SyncMethodHookError(
             f"sync method '{old.name}' or '{new.name}' changed data while planning"
         )
@@ -260,8 +262,7 @@ def _status_reset(repo: Repo, new: SyncMethod, planned: Iterable[PlannedChange])
     if any(c.field == "sync_status" for c in planned):
         return None
     if repo.sync_status == SyncStatus.NEEDS_CREDENTIALS.value:
-        missing = new.missing_requirements(repo)
-        if not missing or "credentials" in {c.field for c in planned}:
+        if "credentials" not in new.missing_requirements(repo):
             return SyncStatus.NEVER.value
     return None
 
@@ -280,12 +281,11 @@ def _apply(
     _hook(old, "leave", repo, target=new.name, context=context)
     repo.sync_method = new.name
     _hook(new, "enter", repo, source=old.name, context=context)
-    for change in changes:
-        if change.field == "sync_status" and change.description.endswith(": never"):
-            repo.sync_status = SyncStatus.NEVER.value
+    if any(c.field == STATUS_RESET for c in changes):
+        repo.sync_status = SyncStatus.NEVER.value
     if repo.last_ingested_sha != kept:
         raise SyncMethodHookError("a sync method hook changed last_ingested_sha; undone")
-    cleared = [c.field for c in changes if c.field not in ("sync_method", "last_ingested_sha")]
+    cleared = [c.field for c in changes if c.cleared]
     entry = audit.record(
         ACTION,
         actor=actor,

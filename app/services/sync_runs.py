@@ -108,6 +108,20 @@ def finish_run(
     return run
 
 
+def cancel_run(repo: Repo, run: SyncRun, *, error: str, actor: Principal | str) -> SyncRun:
+    """End a run as failed with its audit entry, leaving the repo's own state alone.
+
+    For a pull job that stops because the repo moved to another sync method:
+    the repo's status now belongs to that method.
+    """
+    if run.status != SyncRunStatus.RUNNING.value:
+        raise ConflictError(f"sync run {run.id} is already {run.status}")
+    db.session.refresh(run)
+    run.status, run.finished_at, run.error = SyncRunStatus.FAILED.value, utcnow(), error
+    _audit(repo, run, actor)
+    return run
+
+
 def _is_stored(repo_id: str, sha: str) -> bool:
     stmt = sa.select(Commit.id).where(Commit.repo_id == repo_id, Commit.sha == sha)
     return db.session.scalar(stmt) is not None

@@ -36,6 +36,9 @@ class PlannedChange:
 
     field: str
     description: str
+    #: Set by the migration service on changes that leaving a method makes
+    #: (what the audit entry lists as cleared); plugins leave it False.
+    cleared: bool = False
 
 
 @dataclass
@@ -116,7 +119,7 @@ class SyncMethod(abc.ABC):
         """Why ``repo`` counts as syncing right now, or None when it is idle.
 
         ``migrate --exclude-active`` skips repos with a reason and prints it,
-        so write it for a human (``"pull job sync_repo:abc is queued"``).
+        so write it for a human (``"pull job sync_repo-abc is queued"``).
         When the answer cannot be known (a service is down), return a reason
         saying so: skipping is the safe side.
         """

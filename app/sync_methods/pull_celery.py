@@ -23,8 +23,12 @@ UNKNOWN = "unknown"
 
 
 def job_id(repo_id: str) -> str:
-    """The deterministic RQ job id of a repo's pull sync."""
-    return f"sync_repo:{repo_id}"
+    """The deterministic RQ job id of a repo's pull sync: ``sync_repo-<repo_id>``.
+
+    The issue named it ``sync_repo:<repo_id>``, but RQ 2.x and later accept
+    only letters, digits, ``_`` and ``-`` in job ids, so the separator is a dash.
+    """
+    return f"sync_repo-{repo_id}"
 
 
 def job_state(redis: Any, repo_id: str) -> str | None:

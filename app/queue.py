@@ -1,0 +1,97 @@
+"""Redis and the RQ queue of pull syncs, kept per app in ``app.extensions``.
+
+Redis is optional: without ``REDIS_URL`` the server runs push-only, and
+pull syncs run in the foreground with ``flask --app wsgi sync run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from .errors import ConfigurationError
+from .sync_methods.pull_celery import PENDING_STATES, QUEUE_NAME, job_id
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
+
+#: Shared with app.services.migration, which cancels queued pulls through it.
+REDIS_KEY = "gitleague.redis"
+JOB_FUNC = "app.jobs.sync_repo"
+RESULT_TTL = 24 * 3600
+FAILURE_TTL = 7 * 24 * 3600
+
+
+def init_app(app: Flask) -> None:
+    """Nothing is opened here; :func:`get_redis` connects lazily on first use."""
+    app.extensions.setdefault("gitleague.queue", {"name": QUEUE_NAME})
+
+
+def get_redis(app: Flask | None = None) -> Redis | None:
+    """The app's Redis connection, or None when ``REDIS_URL`` is not set."""
+    app = app or current_app
+    redis = app.extensions.get(REDIS_KEY)
+    if redis is None and app.config.get("REDIS_URL"):
+        from redis import Redis
+
+        redis = Redis.from_url(app.config["REDIS_URL"], health_check_interval=30)
+        app.extensions[REDIS_KEY] = redis
+    return redis
+
+
+def get_queue(app: Flask | None = None) -> Queue:
+    """The ``gitleague-sync`` queue; ConfigurationError without Redis."""
+    from rq import Queue
+
+    redis = get_redis(app)
+    if redis is None:
+        raise ConfigurationError(
+            "REDIS_URL is not set: run pull syncs with 'flask --app wsgi sync run REPO_ID'"
+        )
+    return Queue(QUEUE_NAME, connection=redis)
+
+
+@dataclass
+class Enqueued:
+    """The repo's job, and whether this call created it (False: one was pending)."""
+
+    job: Job
+    created: bool
+
+
+def enqueue_sync(queue: Queue, repo_id: str, *, config: Any) -> Enqueued:
+    """Queue ``sync_repo(repo_id)`` under its deterministic id, unless one is pending.
+
+    A short Redis lock makes concurrent callers (two schedulers, a
+    scheduler and an admin) see one job; the job itself takes a per-repo
+    lock too, so even a duplicate could not run twice at once.
+    """
+    from rq import Retry
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    jid = job_id(repo_id)
+    with queue.connection.lock(f"gitleague:enqueue:{jid}", timeout=30, blocking_timeout=10):
+        try:
+            job = Job.fetch(jid, connection=queue.connection)
+            status = job.get_status(refresh=True)
+            if status is not None and str(getattr(status, "value", status)) in PENDING_STATES:
+                return Enqueued(job, False)
+        except NoSuchJobError:
+            pass
+        intervals = list(config["GITLEAGUE_PULL_RETRY_INTERVALS"])
+        job = queue.enqueue(
+            JOB_FUNC,
+            repo_id,
+            job_id=jid,
+            description=f"sync_repo({repo_id!r})",
+            job_timeout=config["GITLEAGUE_PULL_JOB_TIMEOUT"],
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        )
+        return Enqueued(job, True)

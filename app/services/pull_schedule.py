@@ -1,0 +1,105 @@
+"""Which pull repos are due, and queueing them; the list of failing pulls.
+
+A repo is due when its last sync (successful or not) is older than its
+interval (``repos.pull_interval_seconds``, else ``GITLEAGUE_PULL_INTERVAL_SECONDS``)
+plus a per-repo jitter, so a fleet of repos does not hit the
+remotes in one burst and a failing repo is tried again once per interval,
+not in a storm. Repos without credentials are never queued; they are
+shown as ``needs_credentials``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..db import db, utcnow
+from ..models import Repo, SyncStatus
+from .pull_sync import METHOD
+
+
+@dataclass
+class ScheduleReport:
+    """What one scheduling pass did."""
+
+    enqueued: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    needs_credentials: list[str] = field(default_factory=list)
+    not_due: int = 0
+    disabled: bool = False
+
+
+def jitter_seconds(repo_id: str, jitter: int) -> int:
+    """A stable per-repo offset in ``[0, jitter]``."""
+    if jitter <= 0:
+        return 0
+    return int.from_bytes(hashlib.sha256(repo_id.encode()).digest()[:4], "big") % (jitter + 1)
+
+
+def due_repos(now: dt.datetime, config: Any) -> tuple[list[str], list[str], int]:
+    """(due ids, ids lacking credentials, how many are not due yet); marks the latter."""
+    interval = int(config["GITLEAGUE_PULL_INTERVAL_SECONDS"])
+    jitter = int(config["GITLEAGUE_PULL_JITTER_SECONDS"])
+    rows = db.session.execute(
+        sa.select(
+            Repo.id,
+            Repo.last_sync_at,
+            Repo.credentials_encrypted.is_not(None),
+            Repo.pull_interval_seconds,
+        )
+        .where(Repo.sync_method == METHOD)
+        .order_by(Repo.last_sync_at.asc().nulls_first(), Repo.id)
+    ).all()
+    due, missing, later = [], [], 0
+    for repo_id, last, has_creds, own_interval in rows:
+        wait = (own_interval or interval) + jitter_seconds(repo_id, jitter)
+        if not has_creds:
+            missing.append(repo_id)
+        elif last is None or last + dt.timedelta(seconds=wait) <= now:
+            due.append(repo_id)
+        else:
+            later += 1
+    if missing:
+        db.session.execute(
+            sa.update(Repo)
+            .where(Repo.id.in_(missing), Repo.sync_status != SyncStatus.NEEDS_CREDENTIALS.value)
+            .values(sync_status=SyncStatus.NEEDS_CREDENTIALS.value)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return due, missing, later
+
+
+def schedule_once(queue: Any, config: Any, now: dt.datetime | None = None) -> ScheduleReport:
+    """Queue every due pull repo (nothing when ``PULL_SYNC_ENABLED`` is false)."""
+    from ..queue import enqueue_sync
+
+    report = ScheduleReport()
+    if not config["PULL_SYNC_ENABLED"]:
+        report.disabled = True
+        return report
+    due, report.needs_credentials, report.not_due = due_repos(now or utcnow(), config)
+    for repo_id in due:
+        result = enqueue_sync(queue, repo_id, config=config)
+        (report.enqueued if result.created else report.pending).append(repo_id)
+    return report
+
+
+def failing_repos() -> list[Repo]:
+    """Pull repos that are failing or wait for credentials, worst first."""
+    return list(
+        db.session.scalars(
+            sa.select(Repo)
+            .where(
+                Repo.sync_method == METHOD,
+                Repo.sync_status.in_(
+                    [SyncStatus.FAILING.value, SyncStatus.NEEDS_CREDENTIALS.value]
+                ),
+            )
+            .order_by(Repo.sync_status, Repo.last_sync_at.desc(), Repo.id)
+        )
+    )
