@@ -134,3 +134,18 @@ def test_errors_are_clean_and_change_nothing(runner, app):
         assert "Traceback" not in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Repo)) == 1
+
+
+def test_an_unmigrated_database_is_one_clean_line(tmp_path):
+    from app import create_app
+
+    empty = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/e.db"})
+    runner = empty.test_cli_runner()
+    for args in (
+        ["users", "create", "a@example.org", "--password", "longpassword"],
+        ["migrate-sync", "status"],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, result.output
+        assert "database error: no such table" in result.output
+        assert "db upgrade" in result.output and "Traceback" not in result.output
