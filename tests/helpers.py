@@ -39,7 +39,13 @@ class Seed:
         email: str | None = None,
         *,
         admin: bool = False,
-        scopes: tuple[str, ...] = ("sync:commits", "read:repos", "write:repos", "read:audit"),
+        scopes: tuple[str, ...] = (
+            "sync:commits",
+            "read:repos",
+            "write:repos",
+            "read:audit",
+            "migrate:repos",
+        ),
     ) -> Actor:
         """A user with an API key of ``scopes`` and a JWT."""
         self._n += 1

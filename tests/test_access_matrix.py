@@ -86,6 +86,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("delete", "/api/v1/api-keys/{key_id}"): Route(None, 200, jwt_only=True),
     ("get", "/api/v1/audit-logs"): Route("read:audit", 200, object_route=False),
     ("get", "/api/v1/migration/status"): Route("read:repos", 200, object_route=False),
+    # Foreign repos come back as per-repo "Repository not found" results in a 200.
+    ("post", "/api/v1/migration/migrate"): Route(
+        "migrate:repos", 200, body=lambda f: {"all": True, "dry_run": True}, object_route=False
+    ),
+    ("post", "/api/v1/migration/rollback"): Route(
+        "migrate:repos",
+        200,
+        body=lambda f: {"repo_ids": ["nope-1"], "dry_run": True},
+        object_route=False,
+    ),
     ("put", "/api/v1/repos/{repo_id}/credentials"): Route(
         "write:repos", 200, body=lambda f: {"token": "tok"}, sync_method="pull_celery"
     ),
