@@ -13,7 +13,7 @@ from gitleague_client.api import ApiClient, ApiError, mask_key
 from gitleague_client.config import Config, RepoConfig
 from gitleague_client.errors import ClientError, ExitCode
 from gitleague_client.fetch import BranchNotFoundError, local_head, open_repo, origin_url
-from gitleague_client.sync import ServerRepos
+from gitleague_client.upload import ServerRepos
 
 #: Sync methods known to accept pushes when the server does not say (``accepts_pushes``).
 PUSH_METHODS = frozenset({"push_client"})

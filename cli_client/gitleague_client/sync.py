@@ -19,10 +19,7 @@ from typing import Any
 from dulwich.repo import Repo
 
 from gitleague_client.api import (
-    REPO_NOT_FOUND_HINT,
     ApiClient,
-    ApiError,
-    PayloadTooLargeError,
     RunId,
 )
 from gitleague_client.config import RepoConfig
@@ -40,20 +37,13 @@ from gitleague_client.fetch import (
     scratch_repo,
 )
 from gitleague_client.incremental import Plan, plan_upload
-from gitleague_client.urls import normalize_git_url
+from gitleague_client.upload import Progress, ServerRepos, Uploader
 
 NO_NEW_COMMITS = "No new commits"
 NO_NEW_COMMITS_HINT = (
     "This is expected behavior: commits are deduplicated by SHA; "
     "only new commits since last_ingested_sha are sent."
 )
-
-
-class RepositoryNotFoundError(ClientError):
-    """The server has no repo for this project and git_url (the guide's message)."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"Repository not found: {detail}", hint=REPO_NOT_FOUND_HINT)
 
 
 @dataclass
@@ -94,8 +84,6 @@ class RepoResult:
         return {k: v for k, v in self.__dict__.items() if k != "hint" or v}
 
 
-#: Called with the number of commits just uploaded, after each accepted batch.
-Progress = Callable[[int], None]
 #: Opens a progress display for a repository and its number of new commits.
 ProgressFactory = Callable[[RepoResult, int], contextlib.AbstractContextManager[Progress]]
 
@@ -315,49 +303,6 @@ def _scan_target(
         yield base, False
 
 
-class ServerRepos:
-    """The server's repos of each project, listed once per command and matched locally.
-
-    One paged list per project instead of two requests per repo keeps a sync of many
-    up-to-date repos fast. Matching uses the same URL normalization as the server; a URL
-    not found that way is asked of the server (``?git_url=``), whose answer decides.
-    """
-
-    def __init__(self, api: ApiClient) -> None:
-        self.api = api
-        self._by_project: dict[str, dict[str, dict[str, Any]]] = {}
-
-    def find(self, project_id: str, git_url: str) -> dict[str, Any]:
-        """The repo for ``git_url`` in the project, with ``last_ingested_sha`` and counts."""
-        item = self._listed(project_id).get(normalize_git_url(git_url))
-        if item is None:
-            matches = self._ask(project_id, git_url)
-            if not matches:
-                raise RepositoryNotFoundError(
-                    f"no repo with git_url {git_url} in project {project_id}"
-                )
-            item = matches[0]
-        if "last_ingested_sha" not in item or "commit_count" not in item:
-            item = self.api.get_repo(str(item["id"]))
-        return item
-
-    def _listed(self, project_id: str) -> dict[str, dict[str, Any]]:
-        if project_id not in self._by_project:
-            items = self._ask(project_id, None)
-            self._by_project[project_id] = {
-                normalize_git_url(str(i["git_url"])): i for i in items if i.get("git_url")
-            }
-        return self._by_project[project_id]
-
-    def _ask(self, project_id: str, git_url: str | None) -> list[dict[str, Any]]:
-        try:
-            return self.api.project_repos(project_id, git_url)
-        except ApiError as exc:
-            if exc.status == 404:
-                raise RepositoryNotFoundError(f"project {project_id}: {exc.message}") from None
-            raise
-
-
 def _run_plan(
     api: ApiClient,
     repo: Repo,
@@ -381,7 +326,7 @@ def _run_plan(
         return
     repo_id = result.repo_id or ""
     run_id = api.start_run(repo_id)
-    uploader = _Uploader(api, repo_id, result, options.batch_size)
+    uploader = Uploader(api, repo_id, result, options.batch_size)
     result.batches = 0
     try:
         progress_cm = progress_factory(result, count) if progress_factory else None
@@ -423,73 +368,3 @@ def _close_run(api: ApiClient, result: RepoResult, run_id: RunId, error: str | N
     except ClientError as exc:
         # The commits are stored either way; the run stays open on the server.
         result.notes.append(f"could not close sync run {run_id}: {exc.message}")
-
-
-#: Rejected commits kept in the result (all of them are counted).
-MAX_REJECTIONS_KEPT = 20
-
-
-class _Uploader:
-    """Sends commits in batches, halving the batch on 413, tracking the resume point.
-
-    Every batch names its last commit as the resume sha: parents come first, so all its
-    ancestors were sent before it. After a batch with rejected commits that no longer
-    holds, so later batches name none and the server's resume point stays put.
-    """
-
-    def __init__(self, api: ApiClient, repo_id: str, result: RepoResult, batch_size: int):
-        self.api = api
-        self.repo_id = repo_id
-        self.result = result
-        self.batch_size = batch_size
-        self.resume_ok = True
-
-    def run(self, commits: Iterator[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
-        """Upload everything ``commits`` yields; only one batch is held in memory."""
-        batch: list[dict[str, Any]] = []
-        for commit in commits:
-            batch.append(commit)
-            if len(batch) >= self.batch_size:
-                self.send(batch, run_id, progress)
-                batch = []
-        if batch:
-            self.send(batch, run_id, progress)
-
-    def send(self, batch: list[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
-        """Send one batch; split it in two, recursively, while the server says 413."""
-        resume = str(batch[-1]["sha"]) if self.resume_ok else None
-        try:
-            answer = self.api.post_commits(self.repo_id, batch, run_id=run_id, resume_sha=resume)
-        except PayloadTooLargeError as exc:
-            if len(batch) == 1:
-                raise ClientError(
-                    f"commit {str(batch[0]['sha'])[:7]} alone is larger than the server "
-                    f"accepts ({exc.message})"
-                ) from None
-            half = len(batch) // 2
-            if half < self.batch_size:
-                self.batch_size = half
-                self.result.notes.append(
-                    f"server refused {len(batch)} commits as too large: batches of {half} now"
-                )
-            self.send(batch[:half], run_id, progress)
-            self.send(batch[half:], run_id, progress)
-            return
-        self._count(batch, answer)
-        progress(len(batch))
-
-    def _count(self, batch: list[dict[str, Any]], answer: dict[str, Any]) -> None:
-        result = self.result
-        result.batches += 1
-        result.inserted += int(answer.get("inserted", 0))
-        result.duplicates += int(answer.get("duplicates", 0))
-        rejected = answer.get("rejected") or []
-        result.rejected += len(rejected)
-        if rejected:
-            self.resume_ok = False
-        for item in rejected[: max(0, MAX_REJECTIONS_KEPT - len(result.rejections))]:
-            index = item.get("index")
-            sha = item.get("sha")
-            if sha is None and isinstance(index, int) and 0 <= index < len(batch):
-                sha = batch[index]["sha"]
-            result.rejections.append({"sha": sha, "error": item.get("error")})

@@ -16,7 +16,8 @@ from gitleague_client.api import (
     mask_key,
 )
 from gitleague_client.errors import ExitCode
-from gitleague_client.sync import RepoResult, _Uploader
+from gitleague_client.sync import RepoResult
+from gitleague_client.upload import Uploader
 
 from .conftest import Reply, Scripted, Seen  # type: ignore[import-not-found]
 
@@ -131,7 +132,7 @@ def test_413_halves_the_batch_until_it_fits(scripted_server: Scripted) -> None:
     commits = [{"sha": f"{i:040x}"} for i in range(10)]
     result = RepoResult(project="P", path="/x", name="x")
     with client(scripted_server.url) as api:
-        uploader = _Uploader(api, "r", result, batch_size=10)
+        uploader = Uploader(api, "r", result, batch_size=10)
         uploader.run(iter(commits), "run1", lambda n: None)
     sent = [s.body for s in scripted_server.seen if len(s.body["commits"]) <= 3]
     # 10 -> 5+5 -> each 5 -> 2+3; then batches of 2 for what is left: none here.
@@ -154,7 +155,7 @@ def test_rejections_stop_naming_a_resume_point(scripted_server: Scripted) -> Non
     commits = [{"sha": f"{i:040x}"} for i in range(4)]
     result = RepoResult(project="P", path="/x", name="x")
     with client(scripted_server.url) as api:
-        _Uploader(api, "r", result, batch_size=2).run(iter(commits), "run1", lambda n: None)
+        Uploader(api, "r", result, batch_size=2).run(iter(commits), "run1", lambda n: None)
     assert scripted_server.seen[0].body["resume_sha"] == commits[1]["sha"]
     assert "resume_sha" not in scripted_server.seen[1].body
     assert result.rejected == 1
