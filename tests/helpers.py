@@ -7,8 +7,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from app.db import db
-from app.models import Project, Repo, Role, User
+from app.models import Commit, Project, Repo, Role, User
 from app.services import api_keys, repos
 from app.services.auth import issue_token
 
@@ -109,10 +111,26 @@ class Seed:
 
     def get_repo(self, repo_id: str) -> Repo:
         """A detached copy of a repo row."""
-        with self.app.app_context():
-            repo = db.session.get(Repo, repo_id)
-            db.session.expunge(repo)
-            return repo
+        return detached_repo(self.app, repo_id)
+
+
+def detached_repo(app: Any, repo_id: str) -> Repo:
+    """A repo row read in its own app context, usable after it closes."""
+    with app.app_context():
+        repo = db.session.get(Repo, repo_id)
+        db.session.expunge(repo)
+        return repo
+
+
+def stored_commits(app: Any, repo_id: str) -> dict[str, tuple[int, int, int]]:
+    """sha → (additions, deletions, files_changed) of a repo's stored commits."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Commit.sha, Commit.additions, Commit.deletions, Commit.files_changed).where(
+                Commit.repo_id == repo_id
+            )
+        )
+        return {sha: (a, d, f) for sha, a, d, f in rows}
 
 
 def fake_sha(seed: str) -> str:

@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from app.db import db
-from app.models import AuditLog, Commit, Repo, SyncRun
+from app.models import AuditLog, Repo, SyncRun
 from app.services import git_remote
 from tests.git_http import GitHttpServer
+from tests.helpers import detached_repo as row
+from tests.helpers import stored_commits as stored
 from tests.pull_helpers import TOKEN, add_commits, head_sha, make_bare_repo, numstat
 
 
@@ -44,23 +46,6 @@ def new_repo(app, seed, git, pull, name: str, commits: int, token: str | None = 
 
 def sync(app, rid: str) -> Any:
     return app.test_cli_runner().invoke(args=["sync", "run", rid])
-
-
-def stored(app, rid: str) -> dict[str, tuple[int, int, int]]:
-    with app.app_context():
-        rows = db.session.execute(
-            sa.select(Commit.sha, Commit.additions, Commit.deletions, Commit.files_changed).where(
-                Commit.repo_id == rid
-            )
-        )
-        return {sha: (a, d, f) for sha, a, d, f in rows}
-
-
-def row(app, rid: str) -> Repo:
-    with app.app_context():
-        repo = db.session.get(Repo, rid)
-        db.session.expunge(repo)
-        return repo
 
 
 def test_sync_run_stores_what_git_log_shows_then_only_new_commits(app, seed, git, pull):

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from gitleague_client.urls import normalize_git_url, url_problem
+from sqlalchemy.orm import contains_eager
 
 from ..db import db
 from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedError
@@ -32,9 +33,16 @@ def get_repo(principal: Principal, repo_id: str, *, for_update: bool = False) ->
     """The repo if the caller reaches it; otherwise the guide's 404."""
     if not isinstance(repo_id, str) or len(repo_id) > 40:
         raise RepositoryNotFoundError()
-    stmt = sa.select(Repo).where(Repo.id == repo_id)
+    # The owner check needs the project: load it in the same query, since
+    # every repo-scoped request (the ingest path included) comes through here.
+    stmt = (
+        sa.select(Repo)
+        .join(Repo.project)
+        .options(contains_eager(Repo.project))
+        .where(Repo.id == repo_id)
+    )
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=Repo)
     repo = db.session.scalar(stmt)
     if repo is None or not principal.can_reach(repo.project.owner_id):
         raise RepositoryNotFoundError()

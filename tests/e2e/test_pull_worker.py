@@ -22,6 +22,8 @@ from app.models import AuditLog, Commit, Repo, SyncRun
 from app.queue import get_queue
 from app.sync_methods.pull_celery import QUEUE_NAME, job_id
 from tests.git_http import GitHttpServer
+from tests.helpers import detached_repo as repo_row
+from tests.helpers import stored_commits as stored
 from tests.pull_helpers import TOKEN, head_sha, make_bare_repo, numstat
 from tests.pull_worker import RedisServer, WorkerProcess, wait_for, worker_env
 
@@ -83,23 +85,6 @@ def job_done(app, repo_id: str) -> str | None:
     with app.app_context():
         status = Job.fetch(job_id(repo_id), connection=get_queue().connection).get_status()
     return status.value if status.value in ("finished", "failed") else None
-
-
-def stored(app, repo_id: str) -> dict[str, tuple[int, int, int]]:
-    with app.app_context():
-        rows = db.session.execute(
-            sa.select(Commit.sha, Commit.additions, Commit.deletions, Commit.files_changed).where(
-                Commit.repo_id == repo_id
-            )
-        )
-        return {sha: (a, d, f) for sha, a, d, f in rows}
-
-
-def repo_row(app, repo_id: str) -> Repo:
-    with app.app_context():
-        repo = db.session.get(Repo, repo_id)
-        db.session.expunge(repo)
-        return repo
 
 
 def scan_for(needle: bytes, redis_server: RedisServer, paths: list[Path]) -> list[str]:
