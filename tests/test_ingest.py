@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -89,6 +90,36 @@ def test_offsets_survive_the_round_trip(client, owner, repo_id):
     listed = client.get(f"/api/v1/repos/{repo_id}/commits", headers=owner.headers()).json
     assert listed["items"][0]["authored_at"] == "2024-03-01T12:00:00-07:30"
     assert listed["items"][0]["committed_at"] == "2024-03-01T12:00:00-07:30"
+
+
+def test_times_and_offsets_of_every_kind_are_stored_exactly(app, client, owner, repo_id):
+    # PostgreSQL derives the offset from the text in SQL, SQLite gets it from
+    # Python: both must agree with the offset the client sent.
+    sent = {
+        "2024-03-01T12:00:00Z": ("2024-03-01T12:00:00+00:00", 0),
+        "2024-03-01T12:00:00+00:00": ("2024-03-01T12:00:00+00:00", 0),
+        "2024-03-01T23:30:00.250000+05:45": ("2024-03-01T23:30:00.250000+05:45", 345),
+        "2024-01-01T00:00:00-12:00": ("2024-01-01T00:00:00-12:00", -720),
+        "1970-01-02T13:59:59+14:00": ("1970-01-02T13:59:59+14:00", 840),
+        "2099-12-31T12:00:00.000001-00:30": ("2099-12-31T12:00:00.000001-00:30", -30),
+    }
+    commits = [commit_json(fake_sha(f"t{i}"), when=w) for i, w in enumerate(sent)]
+    commits[2]["committed_at"] = "2024-03-02T01:00:00+01:00"
+    assert push(client, owner, repo_id, commits).json["inserted"] == len(sent)
+    with app.app_context():
+        rows = {c.sha: c for c in db.session.scalars(sa.select(Commit))}
+    for i, (when, (_, minutes)) in enumerate(sent.items()):
+        row = rows[commits[i]["sha"]]
+        assert row.author_tz_offset == minutes, when
+        assert row.authored_at == dt.datetime.fromisoformat(when), when
+        assert row.authored_at.tzinfo == dt.timezone.utc
+    assert rows[commits[2]["sha"]].committer_tz_offset == 60
+    listed = client.get(
+        f"/api/v1/repos/{repo_id}/commits?per_page=100", headers=owner.headers()
+    ).json["items"]
+    shown_by_sha = {item["sha"]: item["authored_at"] for item in listed}
+    for i, (shown, _) in enumerate(sent.values()):
+        assert shown_by_sha[commits[i]["sha"]] == shown
 
 
 @pytest.mark.parametrize(

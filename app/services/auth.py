@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import jwt
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..db import db, utcnow
 from ..errors import (
@@ -172,7 +173,10 @@ def parse_api_key(raw: str) -> tuple[str, str]:
 def verify_api_key(raw: str) -> ApiKey:
     """The live key ``raw`` names; 401 "API key not found" otherwise."""
     public_id, secret = parse_api_key(raw)
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.public_id == public_id))
+    # The key's user is needed by every request: one query for both.
+    key = db.session.scalar(
+        sa.select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.public_id == public_id)
+    )
     if key is None or key.revoked_at is not None:
         raise ApiKeyNotFoundError()
     if not hmac.compare_digest(key.secret_hash, _hash(secret)):

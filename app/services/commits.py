@@ -21,7 +21,7 @@ def commits_query(
     stmt = (
         sa.select(Commit)
         .where(Commit.repo_id == repo.id)
-        .order_by(Commit.committed_at.desc(), Commit.id.desc())
+        .order_by(Commit.committed_at.desc(), Commit.sha.desc())
     )
     if author:
         stmt = stmt.where(

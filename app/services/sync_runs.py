@@ -123,7 +123,7 @@ def cancel_run(repo: Repo, run: SyncRun, *, error: str, actor: Principal | str) 
 
 
 def _is_stored(repo_id: str, sha: str) -> bool:
-    stmt = sa.select(Commit.id).where(Commit.repo_id == repo_id, Commit.sha == sha)
+    stmt = sa.select(Commit.sha).where(Commit.repo_id == repo_id, Commit.sha == sha)
     return db.session.scalar(stmt) is not None
 
 
