@@ -12,6 +12,10 @@
     RSS, and the ratio to ``git log --numstat --no-renames`` timed in the same run.
     Median of ``--runs``; ``--commits 2000`` for a quick run. ``path`` is an existing
     clone (made by git), as for most users; ``--clone`` lets the client clone it.
+    ``--workers N`` sets ``extract_workers`` (else the config leaves it to the client's
+    default). CPU time is the client's and its worker processes'; memory is the client
+    process's own peak RSS and the sum of its workers' peaks (each process's VmHWM,
+    sampled from /proc).
 
 ``--skip-noop`` / ``--skip-first-sync`` run one half only.
 """
@@ -60,21 +64,30 @@ def client_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITLEAGUE_"))}
 
 
-# Runs the client and writes its peak RSS (KiB): RUSAGE_CHILDREN after it exits. Linux
-# counts the memory of the process that spawned a child into the child's ru_maxrss, so
-# the spawner must be this small interpreter, not the benchmark with the app loaded.
-LAUNCHER = """
-import os, resource, sys
+# Runs the client and writes its peak memory (MB, JSON): the client process's and the sum
+# of its extraction workers' (VmHWM, sampled), and ru_maxrss of RUSAGE_CHILDREN after it
+# exits (the largest of them). Linux counts the memory of the process that spawned a child
+# into the child's ru_maxrss, so the spawner must be this small interpreter, not the
+# benchmark with the app loaded.
+LAUNCHER = (
+    bench_extract.PEAK_SAMPLER
+    + """
+import json, resource, sys
 pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+peak = TreePeak(pid)
+peak.start()
 _, status = os.waitpid(pid, 0)
+memory = peak.stop()
+memory["maxrss"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 with open(sys.argv[1], "w") as f:
-    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+    json.dump(memory, f)
 sys.exit(os.waitstatus_to_exitcode(status))
 """
+)
 
 
-def run_client(*args: str, log: Path, rss: bool = True) -> tuple[float, float, int]:
-    """Run the client to completion; its wall seconds, peak RSS in MB and exit status.
+def run_client(*args: str, log: Path, rss: bool = True) -> tuple[float, dict, int]:
+    """Run the client to completion; its wall seconds, peak memory (MB) and exit status.
 
     Without ``rss`` there is no launcher (whose start-up, ~30 ms, would count in the time).
     """
@@ -85,10 +98,10 @@ def run_client(*args: str, log: Path, rss: bool = True) -> tuple[float, float, i
         code = subprocess.call([*launcher, *client_command(), *args], env=client_env(),
                                stdin=subprocess.DEVNULL, stdout=out, stderr=out)  # fmt: skip
         wall = time.perf_counter() - start
-    return wall, int(rss_file.read_text()) / 1024 if rss else 0.0, code
+    return wall, json.loads(rss_file.read_text()) if rss else {}, code
 
 
-def run_ok(*args: str, log: Path, rss: bool = True) -> tuple[float, float]:
+def run_ok(*args: str, log: Path, rss: bool = True) -> tuple[float, dict]:
     """:func:`run_client` that stops the benchmark when the client fails."""
     wall, rss_mb, code = run_client(*args, log=log, rss=rss)
     if code != 0:
@@ -113,8 +126,11 @@ def server_on(url: str, tmp: Path) -> Iterator[tuple[LiveServer, Seed]]:
             db.engine.dispose()
 
 
-def write_config(path: Path, server: LiveServer, key: str, projects: list[dict[str, Any]]) -> Path:
-    path.write_text(yaml.safe_dump({"api_url": server.url, "api_key": key, "projects": projects}))
+def write_config(
+    path: Path, server: LiveServer, key: str, projects: list[dict[str, Any]], **extra: Any
+) -> Path:
+    doc = {"api_url": server.url, "api_key": key, "projects": projects, **extra}
+    path.write_text(yaml.safe_dump(doc))
     return path
 
 
@@ -194,7 +210,9 @@ def history(commits: int, seed: int, cache: Path) -> Path:
         os.environ.update(saved)
 
 
-def first_sync_run(remote: Path, total: int, tmp: Path, from_scratch: bool) -> dict[str, float]:
+def first_sync_run(
+    remote: Path, total: int, tmp: Path, from_scratch: bool, workers: int | None
+) -> dict[str, float]:
     """One first sync (fetch, extract, upload) on a fresh PostgreSQL database.
 
     ``path`` is a clone made by git (hard links, instant) unless ``from_scratch``: then
@@ -213,10 +231,11 @@ def first_sync_run(remote: Path, total: int, tmp: Path, from_scratch: bool) -> d
                 git(tmp, "clone", "-q", "--bare", "--local", str(remote), str(clone))
             config = write_config(tmp / "first.yaml", server, owner.key, [
                 {"name": "Bench", "project_id": project_id,
-                 "repos": [{"path": str(clone), "git_url": str(remote)}]}])  # fmt: skip
+                 "repos": [{"path": str(clone), "git_url": str(remote)}]}],
+                **({"extract_workers": workers} if workers else {}))  # fmt: skip
             log = tmp / "first.log"
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            wall, rss = run_ok("sync", "--config", str(config), "--json", log=log)
+            wall, memory = run_ok("sync", "--config", str(config), "--json", log=log)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             totals = json.loads(log.read_text())["totals"]
             stored = _commit_count(server, owner.key, repo_id)
@@ -225,7 +244,9 @@ def first_sync_run(remote: Path, total: int, tmp: Path, from_scratch: bool) -> d
     finally:
         drop_database(url)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss_mb": rss, "git_wall": git_wall, "git_cpu": git_cpu,
+    return {"wall": wall, "cpu": cpu, "client_mb": memory["root"], "workers_mb": memory["worker"],
+            "helpers_mb": memory["helper"], "maxrss_mb": memory["maxrss"],
+            "worker_count": memory["workers"], "git_wall": git_wall, "git_cpu": git_cpu,
             "batches": totals["batches"]}  # fmt: skip
 
 
@@ -239,15 +260,22 @@ def _commit_count(server: LiveServer, key: str, repo_id: str) -> int:
 
 
 def bench_first_sync(
-    commits: int, runs: int, seed: int, cache: Path, tmp: Path, from_scratch: bool
+    commits: int,
+    runs: int,
+    seed: int,
+    cache: Path,
+    tmp: Path,
+    from_scratch: bool,
+    workers: int | None,
 ) -> dict:
     tmp.mkdir(parents=True)
     remote = history(commits, seed, cache)
     total = int(git(remote, "rev-list", "--count", "main"))
-    results = [first_sync_run(remote, total, tmp, from_scratch) for _ in range(runs)]
+    results = [first_sync_run(remote, total, tmp, from_scratch, workers) for _ in range(runs)]
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    return {"commits": total, "runs": runs, "from_scratch": from_scratch, **med,
-            "peak_rss_mb": max(r["rss_mb"] for r in results),
+    peaks = {k: max(r[k] for r in results) for k in results[0] if k.endswith("_mb")}
+    return {"commits": total, "runs": runs, "from_scratch": from_scratch, **med, **peaks,
+            "workers": workers or "the client's default", "cpus": [r["cpu"] for r in results],
             "walls": [r["wall"] for r in results], "git_walls": [r["git_wall"] for r in results]}  # fmt: skip
 
 
@@ -267,16 +295,22 @@ def report(noop: dict | None, first: dict | None) -> None:
     if first:
         n, wall, git_wall = first["commits"], first["wall"], first["git_wall"]
         how = "cloned by the client" if first["from_scratch"] else "into an existing clone"
-        print(f"(b) first sync of {n} commits ({how}), gunicorn ({SERVER_WORKERS} workers) "
-              f"on PostgreSQL, median of {first['runs']}:")  # fmt: skip
+        print(f"(b) first sync of {n} commits ({how}), extract_workers: {first['workers']} "
+              f"({first['worker_count']:.0f} worker processes seen), gunicorn ({SERVER_WORKERS} "
+              f"workers) on PostgreSQL, median of {first['runs']}:")  # fmt: skip
         print(f"    client:   {wall:.1f} s wall, {first['cpu']:.1f} s CPU, {n / wall:.0f} commits/s "
-              f"({first['batches']} batches; runs {', '.join(f'{w:.1f}' for w in first['walls'])})")  # fmt: skip
+              f"({first['batches']} batches; runs {', '.join(f'{w:.1f}' for w in first['walls'])} s "
+              f"wall, {', '.join(f'{c:.1f}' for c in first['cpus'])} s CPU)")  # fmt: skip
         print(f"    git log --numstat --no-renames: {git_wall:.1f} s wall, "
               f"{first['git_cpu']:.1f} s CPU")  # fmt: skip
         print(
             f"    ratio:    {wall / git_wall:.2f}x wall, {first['cpu'] / first['git_cpu']:.2f}x CPU"
         )
-        print(f"    peak RSS of the client process: {first['peak_rss_mb']:.0f} MB")
+        total_mb = first["client_mb"] + first["workers_mb"] + first["helpers_mb"]
+        print(f"    peak RSS: {total_mb:.0f} MB in all = client process {first['client_mb']:.0f} MB"
+              f" + {first['worker_count']:.0f} workers {first['workers_mb']:.0f} MB (sum of each "
+              f"worker's peak) + multiprocessing's resource tracker {first['helpers_mb']:.0f} MB"
+              f" (largest single process, ru_maxrss: {first['maxrss_mb']:.0f} MB)")  # fmt: skip
 
 
 def main() -> None:
@@ -290,6 +324,8 @@ def main() -> None:
     parser.add_argument("--skip-noop", action="store_true")
     parser.add_argument("--skip-first-sync", action="store_true")
     parser.add_argument("--clone", action="store_true", help="(b): the client clones too")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="(b): extract_workers (default: the client's default)")  # fmt: skip
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     noop = first = None
@@ -298,7 +334,7 @@ def main() -> None:
             noop = bench_noop(args.repos, args.noop_runs, Path(tmp) / "noop")
         if not args.skip_first_sync:
             first = bench_first_sync(args.commits, args.runs, args.seed, args.cache,
-                                     Path(tmp) / "first", args.clone)  # fmt: skip
+                                     Path(tmp) / "first", args.clone, args.workers)  # fmt: skip
     report(noop, first)
 
 

@@ -1,14 +1,20 @@
 """Benchmark the push client's commit extraction against ``git log --numstat``.
 
-    python bench/bench_extract.py [--commits 20000] [--runs 3]
+    python bench/bench_extract.py [--commits 20000] [--runs 3] [--workers N] [--cache-mb M]
 
 Generates (once, cached under bench/out/) a realistic history with
 ``git fast-import`` -- many files, most commits editing a few lines in one to
 three of them, feature branches merged back -- then times
 ``git log --numstat --no-renames`` and ``gitleague_client.extract.iter_commits``
-over it, each in its own process, and prints medians, the ratio and the
-extractor's peak memory (the child's maximum resident set size). Also checks
-that every commit's counts agree with git's.
+over it, each in its own process, and prints medians of wall time and of CPU
+time (user + system of the extractor process *and* of its worker processes),
+the ratios to git, and peak memory: the extractor process's own peak RSS, and
+the sum of its worker processes' peak RSS (each process's ``VmHWM``, sampled
+from /proc). Also checks that every commit's counts agree with git's.
+
+``--workers`` is ``iter_commits``'s ``workers`` (default: the client's default,
+``extract_workers`` of repos.yaml); ``--cache-mb`` the object cache of each
+process that diffs (default: the client's).
 """
 
 from __future__ import annotations
@@ -28,26 +34,105 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = r"""
+# Peak memory of a process tree (Linux): each process's VmHWM, its own high-water mark
+# since exec. ru_maxrss would not do: a spawned worker's counts the pages of the
+# process that forked it. Sampled every 0.25 s; a peak is never lost, as VmHWM only grows
+# (only what a process adds in its last 0.25 s could be missed).
+PEAK_SAMPLER = r"""
+import os, threading
+
+def _vm_hwm_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+def _children(pid):
+    found = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return found
+
+class TreePeak(threading.Thread):
+    # Peak RSS (KiB) of root and, separately, of each of its descendants.
+
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root, self.peaks, self.kinds = root, {}, {}
+        self.done = threading.Event()
+
+    def sample(self):
+        todo = [self.root]
+        while todo:
+            pid = todo.pop()
+            todo += _children(pid)
+            kb = _vm_hwm_kb(pid)
+            if kb:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
+            if pid != self.root and pid not in self.kinds:
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read()
+                except OSError:
+                    cmd = b""
+                self.kinds[pid] = ("worker" if b"multiprocessing.spawn" in cmd else
+                                   "helper" if b"resource_tracker" in cmd else "other")
+
+    def run(self):
+        while not self.done.wait(0.25):
+            self.sample()
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.sample()
+        total = {"root": self.peaks.get(self.root, 0), "worker": 0, "helper": 0, "other": 0,
+                 "workers": 0}
+        for pid, kind in self.kinds.items():
+            total[kind] += self.peaks.get(pid, 0)
+            total["workers"] += kind == "worker"
+        return {k: v / 1024 if k != "workers" else v for k, v in total.items()}
+"""
+
+CHILD = PEAK_SAMPLER + (
+    r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 from dulwich.repo import Repo
 from gitleague_client.extract import iter_commits
 
+workers, cache_mb = int(sys.argv[3]), float(sys.argv[4])
+peak = TreePeak(os.getpid())
+peak.start()
 start = time.perf_counter()
 stats = {}
 with Repo(sys.argv[1]) as repo:
     head = repo.refs[b"refs/heads/main"]
-    for c in iter_commits(repo, [head]):
+    cache = int(cache_mb * 1024 * 1024) or None
+    for c in iter_commits(repo, [head], workers=workers, cache_bytes=cache):
         stats[c["sha"]] = (c["additions"], c["deletions"], c["files_changed"], c["is_merge"])
 wall = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_SELF)
-if len(sys.argv) > 3:
-    with open(sys.argv[3], "w") as f:
+memory = peak.stop()
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, joined by now
+if len(sys.argv) > 5:
+    with open(sys.argv[5], "w") as f:
         json.dump(stats, f)
-print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-                  "maxrss_mb": usage.ru_maxrss / 1024, "commits": len(stats)}))
+print(json.dumps({"wall": wall, "cpu": me.ru_utime + me.ru_stime,
+                  "children_cpu": kids.ru_utime + kids.ru_stime,
+                  "maxrss_mb": me.ru_maxrss / 1024, "parent_mb": memory["root"],
+                  "workers_mb": memory["worker"], "helpers_mb": memory["helper"],
+                  "worker_count": memory["workers"], "commits": len(stats)}))
 """
+)
 
 
 def load_generator():
@@ -111,12 +196,25 @@ def time_git(path: Path) -> tuple[float, float, dict]:
     return wall, cpu, stats
 
 
-def run_extractor(path: Path, dump: Path | None = None) -> dict:
-    args = [sys.executable, "-c", CHILD, str(path), str(ROOT / "cli_client")]
+def run_extractor(path: Path, workers: int, cache_mb: float, dump: Path | None = None) -> dict:
+    args = [sys.executable, "-c", CHILD, str(path), str(ROOT / "cli_client"), str(workers),
+            str(cache_mb)]  # fmt: skip
     if dump:
         args.append(str(dump))
-    out = subprocess.run(args, capture_output=True, check=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"extractor failed:\n{proc.stderr}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["total_cpu"] = result["cpu"] + result["children_cpu"]
+    return result
+
+
+def default_workers() -> int:
+    """The client's default ``extract_workers``."""
+    sys.path.insert(0, str(ROOT / "cli_client"))
+    from gitleague_client.config import default_extract_workers
+
+    return default_extract_workers()
 
 
 def agreement(ours: dict, git: dict) -> tuple[int, list[str]]:
@@ -146,30 +244,50 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="extraction processes (default: the client's default)")  # fmt: skip
+    parser.add_argument("--cache-mb", type=float, default=0,
+                        help="object cache of each process that diffs (default: the client's)")  # fmt: skip
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
+    workers = args.workers or default_workers()
     args.cache.mkdir(parents=True, exist_ok=True)
     path = build_repo(args.commits, args.seed, args.cache)
+    load_before = os.getloadavg()[0]
 
     git_runs = [time_git(path) for _ in range(args.runs)]
     git_stats = git_runs[0][2]
     dump = args.cache / "last-extract.json"
-    ours_runs = [run_extractor(path, dump if i == 0 else None) for i in range(args.runs)]
+    ours_runs = [
+        run_extractor(path, workers, args.cache_mb, dump if i == 0 else None)
+        for i in range(args.runs)
+    ]
     total, bad = agreement(json.loads(dump.read_text()), git_stats)
 
     git_wall = statistics.median(r[0] for r in git_runs)
     git_cpu = statistics.median(r[1] for r in git_runs)
     our_wall = statistics.median(r["wall"] for r in ours_runs)
-    our_cpu = statistics.median(r["cpu"] for r in ours_runs)
-    peak = max(r["maxrss_mb"] for r in ours_runs)
+    our_cpu = statistics.median(r["total_cpu"] for r in ours_runs)
+    parent_cpu = statistics.median(r["cpu"] for r in ours_runs)
+    parent_mb = max(r["parent_mb"] for r in ours_runs)
+    workers_mb = max(r["workers_mb"] for r in ours_runs)
+    helpers_mb = max(r["helpers_mb"] for r in ours_runs)
+    used = max(r["worker_count"] for r in ours_runs)
+    cache = f"{args.cache_mb:g} MiB" if args.cache_mb else "default"
     print(f"machine:      {machine()}")
-    print(f"date:         {time.strftime('%Y-%m-%d')}")
+    print(f"date:         {time.strftime('%Y-%m-%d')}; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")  # fmt: skip
     print(f"history:      {total} commits ({sum(s[3] for s in git_stats.values())} merges), {path}")
+    print(f"extractor:    workers={workers} ({used} worker processes), cache per process: {cache}")
     print(f"git log:      {git_wall:.2f} s wall, {git_cpu:.2f} s CPU (median of {args.runs})")
-    print(f"extractor:    {our_wall:.2f} s wall, {our_cpu:.2f} s CPU (median of {args.runs})")
+    runs = ", ".join(f"{r['wall']:.1f}/{r['total_cpu']:.1f}" for r in ours_runs)
+    print(f"extractor:    {our_wall:.2f} s wall, {our_cpu:.2f} s CPU, of which the parent "
+          f"{parent_cpu:.2f} s (median of {args.runs}; wall/CPU of each run: {runs} s)")  # fmt: skip
     print(f"ratio:        {our_wall / git_wall:.2f}x wall, {our_cpu / git_cpu:.2f}x CPU")
     print(f"commits/s:    {total / our_wall:.0f}")
-    print(f"peak memory:  {peak:.0f} MB (max RSS of the extractor process)")
+    print(f"peak memory:  {parent_mb + workers_mb + helpers_mb:.0f} MB in all = parent "
+          f"{parent_mb:.0f} MB + workers {workers_mb:.0f} MB (sum of each worker's peak RSS)"
+          f" + multiprocessing's resource tracker {helpers_mb:.0f} MB")  # fmt: skip
     print(f"agreement:    {100 * (total - len(bad)) / total:.3f}% ({len(bad)} differ)")
     for sha in bad[:10]:
         print(f"  differs: {sha} git={git_stats[sha]} ours={json.loads(dump.read_text())[sha]}")

@@ -189,6 +189,7 @@ def sync(
         dry_run=dry_run,
         fetch=not no_fetch,
         fetch_workers=config.fetch_workers,
+        extract_workers=config.extract_workers,
     )
     with api:
         try:

@@ -34,12 +34,28 @@ PLACEHOLDER_KEY = "tgl_xxx_yyy"
 #: The server refuses batches larger than this (413), so the config may not ask for more.
 MAX_BATCH_SIZE = 1000
 
+
+def default_extract_workers() -> int:
+    """Two extraction processes when this process may use two CPUs or more, else one.
+
+    Two extract a long history in 0.55-0.65 of one process's time; each more
+    would add an interpreter and a cache (~100 MB) for less and less, as the
+    parent's share (walk, JSON, upload) stays (docs/performance.md).
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may run on
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(2, cpus))
+
+
 DEFAULTS: Mapping[str, Any] = {
     "batch_size": 100,
     "max_retries": 3,
     "timeout": 60.0,
     "connect_timeout": 10.0,
     "fetch_workers": 8,
+    "extract_workers": default_extract_workers(),
 }
 
 _TOP_KEYS = (
@@ -50,6 +66,7 @@ _TOP_KEYS = (
     "timeout",
     "connect_timeout",
     "fetch_workers",
+    "extract_workers",
     "projects",
 )
 _PROJECT_KEYS = ("name", "project_id", "repos")
@@ -107,6 +124,7 @@ class Config:
     timeout: float
     connect_timeout: float
     fetch_workers: int = DEFAULTS["fetch_workers"]
+    extract_workers: int = DEFAULTS["extract_workers"]
     projects: tuple[ProjectConfig, ...] = field(default=())
 
     def iter_repos(self) -> Iterator[RepoConfig]:
@@ -249,6 +267,7 @@ class _Checker:
         timeout = float(self.number(fields, "timeout", False, 1, 3600))
         connect_timeout = float(self.number(fields, "connect_timeout", False, 1, 600))
         fetch_workers = self.number(fields, "fetch_workers", True, 1, 32)
+        extract_workers = self.number(fields, "extract_workers", True, 1, 16)
         projects = self.check_projects(fields, root)
         return Config(
             path=self.path,
@@ -260,6 +279,7 @@ class _Checker:
             timeout=timeout,
             connect_timeout=connect_timeout,
             fetch_workers=fetch_workers,
+            extract_workers=extract_workers,
             projects=tuple(projects),
         )
 

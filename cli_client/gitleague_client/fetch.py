@@ -9,9 +9,10 @@ accepted and remembered). No git binary is needed anywhere.
 from __future__ import annotations
 
 import contextlib
+import shlex
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -49,17 +50,26 @@ class NotARepositoryError(ClientError):
     """``path`` exists but holds no git repository."""
 
 
-def ssh_command(ssh_key: Path | None) -> str:
-    """The ``ssh`` command line dulwich runs; it adds ``-i KEY`` itself.
+def ssh_options(ssh_key: Path | None) -> list[str]:
+    """``ssh`` and the options every SSH connection of the client uses.
 
     BatchMode: fail instead of prompting (cron has no terminal). accept-new: trust a
     host on first contact, refuse a changed key afterwards. IdentitiesOnly only with a
-    configured key, so agents still work for those who configure none.
+    configured key, so agents still work for those who configure none. A host that
+    does not answer fails after 30 s, and a connection that dies mid-fetch within a
+    minute (keep-alives), instead of hanging the next cron run behind this one.
     """
-    opts = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new"]
+    opts = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new",
+            "-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15",
+            "-o", "ServerAliveCountMax=4"]  # fmt: skip
     if ssh_key is not None:
         opts[:0] = ["-o", "IdentitiesOnly=yes"]
-    return " ".join(["ssh", *opts])
+    return ["ssh", *opts]
+
+
+def ssh_command(ssh_key: Path | None, extra: Sequence[str] = ()) -> str:
+    """The ``ssh`` command line dulwich runs (it adds ``-i KEY`` itself)."""
+    return shlex.join([*ssh_options(ssh_key), *extra])
 
 
 def open_repo(path: Path) -> Repo:
@@ -112,11 +122,13 @@ def fetch_branch(
     branch: str,
     ssh_key: Path | None = None,
     progress: Callable[[bytes], None] | None = None,
+    ssh_extra: Sequence[str] = (),
 ) -> bytes:
     """Fetch ``branch`` from ``url`` into ``repo``'s object store; return its head sha.
 
     Refs are not touched here (see :func:`record_head`), so a fetch into a scratch
-    repository (dry run) and a real one behave the same.
+    repository (dry run) and a real one behave the same. ``ssh_extra`` are more
+    ``ssh`` options (a shared connection's socket, see sshmux.py).
     """
     want_ref = b"refs/heads/" + branch.encode()
     found: dict[str, bytes] = {}
@@ -134,7 +146,7 @@ def fetch_branch(
         client, remote_path = get_transport_and_path(
             url,
             key_filename=str(ssh_key) if ssh_key else None,
-            ssh_command=ssh_command(ssh_key) if is_ssh_url(url) else None,
+            ssh_command=ssh_command(ssh_key, ssh_extra) if is_ssh_url(url) else None,
             quiet=True,
         )
     except ValueError as exc:

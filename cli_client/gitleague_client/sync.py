@@ -37,6 +37,7 @@ from gitleague_client.fetch import (
     scratch_repo,
 )
 from gitleague_client.incremental import Plan, plan_upload
+from gitleague_client.sshmux import SshMultiplexer, target_of
 from gitleague_client.upload import Progress, ServerRepos, Uploader
 
 NO_NEW_COMMITS = "No new commits"
@@ -54,6 +55,7 @@ class SyncOptions:
     dry_run: bool = False
     fetch: bool = True
     fetch_workers: int = 8
+    extract_workers: int = 1
 
 
 @dataclass
@@ -103,18 +105,34 @@ def sync_repos(
     repositories per worker are opened ahead, whatever the number configured.
     """
     directory = ServerRepos(api)
+    configs = list(repos)
+    with SshMultiplexer() as mux:
+        if options.fetch:  # one SSH login per server for all its repositories
+            logins = (target_of(c.git_url, c.ssh_key) for c in configs if c.git_url)
+            mux.start(logins, workers=options.fetch_workers)
+        yield from _sync_all(api, configs, options, progress_factory, directory, mux)
+
+
+def _sync_all(
+    api: ApiClient,
+    configs: list[RepoConfig],
+    options: SyncOptions,
+    progress_factory: ProgressFactory | None,
+    directory: ServerRepos,
+    mux: SshMultiplexer,
+) -> Iterator[RepoResult]:
     workers = options.fetch_workers if options.fetch else 1
     if workers <= 1:
-        for cfg in repos:
-            yield sync_repo(api, cfg, options, progress_factory, directory)
+        for cfg in configs:
+            yield sync_repo(api, cfg, options, progress_factory, directory, mux)
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitleague-fetch")
     ahead: deque[_Job] = deque()
-    pending = iter(repos)
+    pending = iter(configs)
     try:
         while True:
             while len(ahead) < 2 * workers and (nxt := next(pending, None)) is not None:
-                ahead.append(_Job(nxt, options).prepare(directory, pool))
+                ahead.append(_Job(nxt, options, mux).prepare(directory, pool))
             if not ahead:
                 return
             yield ahead.popleft().finish(api, progress_factory)
@@ -131,12 +149,14 @@ def sync_repo(
     options: SyncOptions,
     progress_factory: ProgressFactory | None = None,
     directory: ServerRepos | None = None,
+    mux: SshMultiplexer | None = None,
 ) -> RepoResult:
     """Sync one configured repository; never raises for a problem of that repository.
 
-    ``directory`` caches the server's repo lists across the repositories of one run.
+    ``directory`` caches the server's repo lists across the repositories of one run;
+    ``mux`` holds the run's shared SSH connections.
     """
-    job = _Job(cfg, options).prepare(directory or ServerRepos(api), None)
+    job = _Job(cfg, options, mux).prepare(directory or ServerRepos(api), None)
     return job.finish(api, progress_factory)
 
 
@@ -173,9 +193,12 @@ class _Job:
     repo: Repo
     is_new_clone: bool
 
-    def __init__(self, cfg: RepoConfig, options: SyncOptions) -> None:
+    def __init__(
+        self, cfg: RepoConfig, options: SyncOptions, mux: SshMultiplexer | None = None
+    ) -> None:
         self.cfg = cfg
         self.options = options
+        self.mux = mux
         self.result = RepoResult(project=cfg.project_name, path=str(cfg.path), name=cfg.path.name)
         self.stack = contextlib.ExitStack()
         self.seconds = 0.0
@@ -218,7 +241,11 @@ class _Job:
     def _fetch(self) -> bytes:
         started = time.monotonic()
         try:
-            return fetch_branch(self.repo, self.git_url, self.branch, self.cfg.ssh_key)
+            login = target_of(self.git_url, self.cfg.ssh_key)
+            shared = self.mux.options(login) if self.mux else []
+            return fetch_branch(
+                self.repo, self.git_url, self.branch, self.cfg.ssh_key, ssh_extra=shared
+            )
         finally:
             self.fetch_seconds = time.monotonic() - started
 
@@ -331,7 +358,8 @@ def _run_plan(
     try:
         progress_cm = progress_factory(result, count) if progress_factory else None
         with progress_cm or contextlib.nullcontext(_no_progress) as progress:
-            uploader.run(iter_commits(repo, heads, exclude), run_id, progress)
+            commits = iter_commits(repo, heads, exclude, workers=options.extract_workers)
+            uploader.run(commits, run_id, progress)
     except ClientError as exc:
         _close_run(api, result, run_id, error=exc.message)
         raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -92,15 +94,17 @@ class Uploader:
         self.resume_ok = True
 
     def run(self, commits: Iterator[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
-        """Upload everything ``commits`` yields; only one batch is held in memory."""
-        batch: list[dict[str, Any]] = []
-        for commit in commits:
-            batch.append(commit)
-            if len(batch) >= self.batch_size:
-                self.send(batch, run_id, progress)
-                batch = []
-        if batch:
-            self.send(batch, run_id, progress)
+        """Upload everything ``commits`` yields, in order, batch after batch.
+
+        ``commits`` is consumed in a thread, one batch ahead: the next batch is
+        extracted while the previous one is in flight. Requests, progress and
+        errors stay in this thread; at most three batches are held in memory.
+        """
+        with ReadAhead(commits, lambda: self.batch_size) as batches:
+            for batch in batches:
+                # Built before a 413 lowered the batch size: cut it to the new size.
+                for start in range(0, len(batch), self.batch_size):
+                    self.send(batch[start : start + self.batch_size], run_id, progress)
 
     def send(self, batch: list[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
         """Send one batch; split it in two, recursively, while the server says 413."""
@@ -140,3 +144,74 @@ class Uploader:
             if sha is None and isinstance(index, int) and 0 <= index < len(batch):
                 sha = batch[index]["sha"]
             result.rejections.append({"sha": sha, "error": item.get("error")})
+
+
+_END = object()
+
+
+class ReadAhead:
+    """Batches of an iterator, filled in a thread while the consumer works on the last one.
+
+    Iterate inside ``with``: leaving the block (done, error, Ctrl-C) stops the
+    thread and closes the iterator *in* that thread (a generator cannot be
+    closed from another thread while it runs), so what it holds (the
+    extraction's worker processes) is released before ``with`` ends. An
+    exception of the iterator is raised to the consumer after the batches
+    before it.
+    """
+
+    def __init__(self, items: Iterator[Any], size: Callable[[], int], depth: int = 1) -> None:
+        self._items = items
+        self._size = size
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, name="gitleague-extract", daemon=True)
+
+    def __enter__(self) -> Iterator[list[Any]]:
+        self._thread.start()
+        return self._batches()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _batches(self) -> Iterator[list[Any]]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _fill(self) -> None:
+        items = self._items
+        try:
+            batch: list[Any] = []
+            for item in items:
+                if self._stop.is_set():
+                    return  # the consumer has left
+                batch.append(item)
+                if len(batch) >= self._size():
+                    if not self._put(batch):
+                        return
+                    batch = []
+            if batch and not self._put(batch):
+                return
+            self._put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, item: Any) -> bool:
+        """Queue ``item`` unless the consumer has left; False when it has."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False

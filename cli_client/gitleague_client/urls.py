@@ -51,6 +51,17 @@ def is_ssh_url(url: str) -> bool:
     return not _is_local_path(url) and bool(_SCP_RE.match(url))
 
 
+def ssh_login(url: str) -> tuple[str | None, str, int | None] | None:
+    """``(user, host, port)`` of an SSH URL (user and port None when not given)."""
+    if not is_ssh_url(url):
+        return None
+    if "://" in url:
+        parts = urlsplit(url)
+        return (parts.username, parts.hostname, parts.port) if parts.hostname else None
+    m = _SCP_RE.match(url)
+    return (m.group("user"), m.group("host"), None) if m else None
+
+
 def normalize_git_url(url: str) -> str:
     """Return a comparable form: ``host/path`` without user, port 22, ``.git`` or case of host.
 

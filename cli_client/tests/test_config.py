@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -48,6 +49,10 @@ def test_valid_config_is_loaded_with_defaults_and_resolved_paths(tmp_path: Path)
     assert (cfg.batch_size, cfg.max_retries, cfg.timeout, cfg.connect_timeout) == (50, 2, 60, 10)
     assert cfg.fetch_workers == 8
     assert load_config(write(tmp_path, GOOD + "fetch_workers: 1\n")).fetch_workers == 1
+    # Two extraction processes where there are two CPUs to run them, else one.
+    assert cfg.extract_workers == min(2, len(os.sched_getaffinity(0)))
+    assert load_config(write(tmp_path, GOOD + "extract_workers: 1\n")).extract_workers == 1
+    assert load_config(write(tmp_path, GOOD + "extract_workers: 16\n")).extract_workers == 16
     repos = list(cfg.iter_repos())
     assert repos[0].path == tmp_path / "code" / "my-repo"  # relative to the file
     assert repos[0].branch == "develop" and repos[0].line == 9
@@ -83,6 +88,11 @@ def test_api_v1_suffix_is_accepted(tmp_path: Path) -> None:
         ("batch_size: 50", "batch_size: 5000", ":3: batch_size: must be between 1 and 1000"),
         ("batch_size: 50", "fetch_workers: 0", ":3: fetch_workers: must be between 1 and 32"),
         ("batch_size: 50", "fetch_workers: 2.5", ":3: fetch_workers: must be an integer"),
+        ("batch_size: 50", "extract_workers: 0", ":3: extract_workers: must be between 1 and 16, got 0"),  # noqa: E501
+        ("batch_size: 50", "extract_workers: 17", ":3: extract_workers: must be between 1 and 16, got 17"),  # noqa: E501
+        ("batch_size: 50", 'extract_workers: "2"', ":3: extract_workers: must be an integer, got str '2'"),  # noqa: E501
+        ("batch_size: 50", "extract_workers: yes", ":3: extract_workers: must be an integer, got bool"),  # noqa: E501
+        ("batch_size: 50", "extract_wrokers: 2", ":3: extract_wrokers: unknown key; did you mean 'extract_workers'?"),  # noqa: E501
         ('"code/my-repo"', "[a, b]", ":9: projects[0].repos[0].path: must be a non-empty string"),
         ('name: "My Project"', "name: 12", ":6: projects[0].name: must be a non-empty string, got int"),  # noqa: E501
         # bad URLs

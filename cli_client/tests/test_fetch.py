@@ -161,5 +161,8 @@ def test_ssh_runs_the_system_ssh_with_key_and_batch_options(tmp_path: Path, monk
 
 
 def test_ssh_command_without_key_keeps_agents_usable() -> None:
-    assert ssh_command(None) == "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
+    assert ssh_command(None).startswith(
+        "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=30"
+    )
+    assert "IdentitiesOnly" not in ssh_command(None)
     assert "IdentitiesOnly=yes" in ssh_command(Path("k"))

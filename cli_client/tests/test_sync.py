@@ -25,6 +25,8 @@ from .test_cli import Protocol, run, write_config  # type: ignore[import-not-fou
 FAKE_SSH = """#!{python}
 import os, subprocess, sys, time
 command = sys.argv[-1]  # git-upload-pack '/path/to/repo.git'
+if "-N" in sys.argv or "-O" in sys.argv:
+    sys.exit(255)  # no shared connections here: the client must fetch without them
 def note(what):
     with open(os.environ["FAKE_SSH_LOG"], "a") as log:
         log.write(f"{{what}} {{time.time()}} {{command}}\\n")

@@ -1,25 +1,19 @@
 """gitleague-client fetching over SSH from a real sshd on 127.0.0.1, with a generated key.
 
 The sshd is the system's, started by the test on a free port with its own host key and
-authorized_keys; the client runs the system's ``ssh`` as under cron. OpenSSH reads
-``~/.ssh/known_hosts`` from the passwd entry, not from ``$HOME``, so an ``ssh`` first on
-``PATH`` adds ``UserKnownHostsFile`` under the test's ``HOME``: accept-new then writes
-there and never into the real user's file (whose stale entry for a reused port would
-otherwise fail a later run).
+authorized_keys (tests/sshd.py); the client runs the system's ``ssh`` as under cron,
+through a shim that keeps known_hosts under the test's ``HOME``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +21,10 @@ import pytest
 import yaml
 
 from tests.e2e.test_client_sync import Work, api_repo, git
-from tests.server import free_port
+from tests.sshd import SSHD, Sshd, keygen, ssh_shim, start_sshd, stop
 
 pytestmark = pytest.mark.e2e
 
-SSHD = Path("/usr/sbin/sshd")
 # Only the server's data differs between backends, not the transport: SQLite suffices.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -46,123 +39,22 @@ def _require(found: bool, what: str) -> None:
     pytest.skip(message)
 
 
-def keygen(path: Path, passphrase: str = "") -> Path:
-    """A new ed25519 key pair at ``path`` / ``path.pub``; returns the private key."""
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", path.name,
-                    "-f", str(path)], check=True, capture_output=True, timeout=30)  # fmt: skip
-    return path
-
-
-@dataclass
-class Sshd:
-    """A running sshd: where it listens, who may log in, with which key."""
-
-    port: int
-    user: str
-    key: Path
-    root: Path
-    proc: subprocess.Popen[bytes]
-
-    def url(self, path: Path) -> str:
-        """The ``ssh://`` URL of a repository on this server."""
-        return f"ssh://{self.user}@127.0.0.1:{self.port}{path}"
-
-    def log(self) -> str:
-        """What sshd logged so far."""
-        return (self.root / "sshd.log").read_text(errors="replace")
-
-
-def _sshd_config(root: Path, user: str) -> Path:
-    config = root / "sshd_config"
-    config.write_text(
-        "\n".join([
-            "ListenAddress 127.0.0.1",
-            f"HostKey {root / 'host_key'}",
-            f"AuthorizedKeysFile {root / 'authorized_keys'}",
-            f"PidFile {root / 'sshd.pid'}",
-            f"AllowUsers {user}",
-            "StrictModes no",  # the tmp folders' modes are not sshd's business here
-            "PermitRootLogin prohibit-password",  # CI runs as root
-            # Offered on purpose: without BatchMode, ssh would prompt for a password.
-            "PasswordAuthentication yes",
-            "KbdInteractiveAuthentication no",
-            "UsePAM no",
-            "AcceptEnv GIT_PROTOCOL",  # as GitHub does: dulwich asks for protocol v2
-            "",
-        ])
-    )  # fmt: skip
-    return config
-
-
-def _wait_listening(sshd: Sshd, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if sshd.proc.poll() is not None:
-            raise RuntimeError(f"sshd exited with {sshd.proc.returncode}: {sshd.log()}")
-        try:
-            with socket.create_connection(("127.0.0.1", sshd.port), timeout=1):
-                return
-        except OSError:  # not listening yet
-            time.sleep(0.05)
-    raise RuntimeError(f"sshd did not listen within {seconds} s: {sshd.log()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    proc.wait(5)
-
-
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     """The system's sshd on a free port of 127.0.0.1, for the current user, one key."""
     _require(SSHD.exists(), str(SSHD))
     _require(bool(shutil.which("ssh") and shutil.which("ssh-keygen")), "ssh")
-    if os.geteuid() == 0:
-        # A root sshd wants its privilege separation folder (systemd makes it at boot).
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    root = tmp_path_factory.mktemp("sshd")
-    keygen(root / "host_key")
-    key = keygen(root / "user_key")
-    shutil.copyfile(root / "user_key.pub", root / "authorized_keys")
-    user = pwd.getpwuid(os.getuid()).pw_name  # $USER may name someone else
-    port = free_port()
-    cmd = [str(SSHD), "-D", "-e", "-f", str(_sshd_config(root, user)), "-p", str(port)]
-    with (root / "sshd.log").open("wb") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    server = Sshd(port, user, key, root, proc)
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
     try:
-        _wait_listening(server)
         yield server
     finally:
-        _stop(proc)
+        stop(server.proc)
 
 
 @pytest.fixture
 def ssh_path(tmp_path: Path) -> str:
-    """``PATH`` whose ``ssh`` keeps known_hosts under this test's ``HOME`` (see module doc).
-
-    Its ``askpass`` notes every prompt ssh would have shown into ``tmp_path / "prompted"``.
-    """
-    real = shutil.which("ssh")
-    assert real is not None
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    shim = bindir / "ssh"
-    # ssh creates the real ~/.ssh itself when it first records a host; this one is ours.
-    shim.write_text(
-        '#!/bin/sh\nmkdir -p -m 700 "$HOME/.ssh"\n'
-        f'exec {real} -o UserKnownHostsFile="$HOME/.ssh/known_hosts" "$@"\n'
-    )
-    shim.chmod(0o755)
-    askpass = bindir / "askpass"
-    askpass.write_text(f'#!/bin/sh\necho "$1" >> {tmp_path / "prompted"}\nexit 1\n')
-    askpass.chmod(0o755)
-    return f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+    """``PATH`` whose ``ssh`` keeps known_hosts under this test's ``HOME``."""
+    return ssh_shim(tmp_path / "bin", tmp_path / "prompted")
 
 
 def run_client(
@@ -294,3 +186,44 @@ def test_refused_ssh_fetch_fails_fast_with_a_clear_message(
         assert not clone.exists(), output  # the failed first clone was taken away
     assert not (tmp_path / "prompted").exists(), (tmp_path / "prompted").read_text()
     assert api_repo(live_server, owner.key, repo_id)["commit_count"] == 0
+
+
+@SQLITE_ONLY
+def test_repos_on_one_server_share_one_ssh_login(
+    live_server: Any, seed: Any, sshd: Sshd, ssh_path: str, tmp_path: Path
+) -> None:
+    """Three repositories behind one host and key: one login, three fetches, no leftovers."""
+    owner = seed.actor("commissioner@example.org")
+    project_id = seed.project(owner, "My Project")
+    repos = []
+    for name in ("one", "two", "three"):
+        (tmp_path / name).mkdir()
+        work = history(tmp_path / name)
+        url = sshd.url(work.remote)
+        seed.repo(project_id, name=name, git_url=url)
+        repos.append({"path": str(tmp_path / "clones" / f"{name}.git"), "git_url": url,
+                      "ssh_key": str(sshd.key)})  # fmt: skip
+    config = tmp_path / "repos.yaml"
+    config.write_text(yaml.safe_dump({
+        "api_url": live_server.url, "api_key": owner.key, "max_retries": 0,
+        "projects": [{"name": "My Project", "project_id": project_id, "repos": repos}],
+    }))  # fmt: skip
+    sockets_before = set(Path("/tmp").glob("glc-*"))
+    logins_before = sshd.log().count("Accepted publickey")
+
+    result, _ = run_client(config, ssh_path, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr + sshd.log()
+    assert [r["status"] for r in json.loads(result.stdout)["repos"]] == ["synced"] * 3
+    assert sshd.log().count("Accepted publickey") - logins_before == 1, sshd.log()
+    # The master was stopped and its socket directory removed with the run.
+    assert set(Path("/tmp").glob("glc-*")) == sockets_before
+    masters = subprocess.run(["pgrep", "-f", "ControlMaster=yes"], capture_output=True, text=True)
+    assert masters.stdout.strip() == "", masters.stdout
+
+    # A key the server refuses: no master, and each fetch fails on its own, as before.
+    stranger = keygen(tmp_path / "stranger_key")
+    config.write_text(config.read_text().replace(str(sshd.key), str(stranger)))
+    result, _ = run_client(config, ssh_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.count("Permission denied") == 3, result.stderr
+    assert set(Path("/tmp").glob("glc-*")) == sockets_before
