@@ -7,7 +7,6 @@ path: ...``). All problems are collected and reported together.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import uuid
@@ -19,10 +18,10 @@ from urllib.parse import urlsplit
 
 import yaml
 from dulwich.refs import check_ref_format
-from yaml.constructor import SafeConstructor
 
 from gitleague_client.errors import ClientError, ExitCode
 from gitleague_client.urls import normalize_git_url, url_problem
+from gitleague_client.yamlnodes import NodeChecker, kind
 
 if TYPE_CHECKING:
     from dulwich.refs import Ref
@@ -164,91 +163,20 @@ def load_config(path: str | os.PathLike[str], env_api_key: str | None = None) ->
     return config
 
 
-class _Checker:
+class _Checker(NodeChecker):
     """Walks the node tree, building values and collecting problems."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        super().__init__(path)
         self.base = path.resolve().parent
-        self.problems: list[tuple[int, str]] = []
-        self._constructor = SafeConstructor()
         self._seen_paths: dict[str, int] = {}
         self._seen_urls: dict[tuple[str, str], int] = {}
         self._seen_projects: dict[str, int] = {}
 
-    # -- reporting -------------------------------------------------------------------------
-    def problem(self, node: yaml.Node | None, where: str, why: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else 1
-        self.problems.append((line, f"{self.path}:{line}: {where}: {why}"))
-
-    # -- generic node helpers --------------------------------------------------------------
-    def mapping(
-        self, node: yaml.Node, where: str, known: tuple[str, ...]
-    ) -> dict[str, yaml.Node] | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, where or "(top level)", f"must be a mapping, got {_kind(node)}")
-            return None
-        out: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = self.scalar(key_node)
-            name = f"{where}.{key}" if where else str(key)
-            if not isinstance(key, str):
-                self.problem(key_node, name, "keys must be strings")
-            elif key in out:
-                first = out[key].start_mark.line + 1
-                self.problem(key_node, name, f"duplicate key (first set on line {first})")
-            elif key not in known:
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                tip = f"; did you mean '{close[0]}'?" if close else ""
-                self.problem(key_node, name, f"unknown key{tip} (known: {', '.join(known)})")
-            else:
-                out[key] = value_node
-        return out
-
-    def scalar(self, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return self._constructor.construct_object(node, deep=True)
-        return node  # a mapping or sequence where a scalar was expected: the caller says so
-
-    def optional_str(self, fields: dict[str, yaml.Node], key: str, where: str) -> str | None:
-        node = fields.get(key)
-        if node is None:
-            return None
-        value = self.scalar(node)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(
-                node,
-                f"{where}.{key}".lstrip("."),
-                f"must be a non-empty string, got {_kind(node, value)}",
-            )
-            return None
-        return value
-
-    def required_str(
-        self, fields: dict[str, yaml.Node], key: str, where: str, parent: yaml.Node
-    ) -> str | None:
-        if key not in fields or self.scalar(fields[key]) is None:
-            self.problem(parent, f"{where}.{key}".lstrip("."), "missing required field")
-            return None
-        return self.optional_str(fields, key, where)
-
-    def number(
-        self, fields: dict[str, yaml.Node], key: str, integer: bool, low: float, high: float
+    def setting(
+        self, fields: dict[str, yaml.Node], key: str, integer: bool, bounds: tuple[float, float]
     ) -> Any:
-        node = fields.get(key)
-        if node is None:
-            return DEFAULTS[key]
-        value = self.scalar(node)
-        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-            want = "an integer" if integer else "a number"
-            self.problem(node, key, f"must be {want}, got {_kind(node, value)}")
-            return DEFAULTS[key]
-        if not low <= value <= high:
-            self.problem(node, key, f"must be between {low:g} and {high:g}, got {value}")
-            return DEFAULTS[key]
-        return value
+        return self.number(fields, key, integer, bounds, DEFAULTS[key])
 
     # -- the schema -----------------------------------------------------------------------
     def check_root(self, root: yaml.Node | None, env_api_key: str | None) -> Config | None:
@@ -262,12 +190,12 @@ class _Checker:
             return None
         api_url = self.check_api_url(fields, root)
         api_key, source = self.check_api_key(fields, env_api_key)
-        batch_size = self.number(fields, "batch_size", True, 1, MAX_BATCH_SIZE)
-        max_retries = self.number(fields, "max_retries", True, 0, 20)
-        timeout = float(self.number(fields, "timeout", False, 1, 3600))
-        connect_timeout = float(self.number(fields, "connect_timeout", False, 1, 600))
-        fetch_workers = self.number(fields, "fetch_workers", True, 1, 32)
-        extract_workers = self.number(fields, "extract_workers", True, 1, 16)
+        batch_size = self.setting(fields, "batch_size", True, (1, MAX_BATCH_SIZE))
+        max_retries = self.setting(fields, "max_retries", True, (0, 20))
+        timeout = float(self.setting(fields, "timeout", False, (1, 3600)))
+        connect_timeout = float(self.setting(fields, "connect_timeout", False, (1, 600)))
+        fetch_workers = self.setting(fields, "fetch_workers", True, (1, 32))
+        extract_workers = self.setting(fields, "extract_workers", True, (1, 16))
         projects = self.check_projects(fields, root)
         return Config(
             path=self.path,
@@ -317,7 +245,7 @@ class _Checker:
             self.problem(root, "projects", "missing required field")
             return []
         if not isinstance(node, yaml.SequenceNode) or not node.value:
-            self.problem(node, "projects", f"must be a non-empty list, got {_kind(node)}")
+            self.problem(node, "projects", f"must be a non-empty list, got {kind(node)}")
             return []
         projects = []
         for i, item in enumerate(node.value):
@@ -356,7 +284,7 @@ class _Checker:
             self.problem(node, f"{where}.repos", "missing required field")
         elif not isinstance(repos_node, yaml.SequenceNode) or not repos_node.value:
             self.problem(
-                repos_node, f"{where}.repos", f"must be a non-empty list, got {_kind(repos_node)}"
+                repos_node, f"{where}.repos", f"must be a non-empty list, got {kind(repos_node)}"
             )
         else:
             for j, item in enumerate(repos_node.value):
@@ -425,13 +353,3 @@ class _Checker:
 
 def _valid_branch(branch: str) -> bool:
     return check_ref_format(cast("Ref", b"refs/heads/" + branch.encode("utf-8")))
-
-
-def _kind(node: yaml.Node, value: Any = None) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if value is None:
-        return "nothing" if node.value in ("", "~", "null") else repr(node.value)
-    return f"{type(value).__name__} {value!r}"

@@ -1,0 +1,121 @@
+"""Checking a YAML document node by node, so that every problem names its line.
+
+:class:`NodeChecker` holds the generic checks (mappings with known keys and a
+"did you mean", strings, numbers in a range); config.py builds the repos.yaml
+schema on it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+
+class NodeChecker:
+    """Collects ``(line, "file:line: field: why")`` problems while values are built."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[tuple[int, str]] = []
+        self._constructor = SafeConstructor()
+
+    # -- reporting -------------------------------------------------------------------------
+    def problem(self, node: yaml.Node | None, where: str, why: str) -> None:
+        """Note that ``where`` (a dotted field path) at ``node``'s line is wrong: ``why``."""
+        line = node.start_mark.line + 1 if node is not None else 1
+        self.problems.append((line, f"{self.path}:{line}: {where}: {why}"))
+
+    # -- generic node helpers --------------------------------------------------------------
+    def mapping(
+        self, node: yaml.Node, where: str, known: tuple[str, ...]
+    ) -> dict[str, yaml.Node] | None:
+        """The fields of a mapping node; unknown, duplicate or non-string keys are problems."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, where or "(top level)", f"must be a mapping, got {kind(node)}")
+            return None
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = self.scalar(key_node)
+            name = f"{where}.{key}" if where else str(key)
+            if not isinstance(key, str):
+                self.problem(key_node, name, "keys must be strings")
+            elif key in out:
+                first = out[key].start_mark.line + 1
+                self.problem(key_node, name, f"duplicate key (first set on line {first})")
+            elif key not in known:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                tip = f"; did you mean '{close[0]}'?" if close else ""
+                self.problem(key_node, name, f"unknown key{tip} (known: {', '.join(known)})")
+            else:
+                out[key] = value_node
+        return out
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """A scalar node's value as YAML's safe loader makes it; other nodes as they are."""
+        if isinstance(node, yaml.ScalarNode):
+            return self._constructor.construct_object(node, deep=True)
+        return node  # a mapping or sequence where a scalar was expected: the caller says so
+
+    def optional_str(self, fields: dict[str, yaml.Node], key: str, where: str) -> str | None:
+        """A non-empty string, or None when absent; anything else is a problem."""
+        node = fields.get(key)
+        if node is None:
+            return None
+        value = self.scalar(node)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(
+                node,
+                f"{where}.{key}".lstrip("."),
+                f"must be a non-empty string, got {kind(node, value)}",
+            )
+            return None
+        return value
+
+    def required_str(
+        self, fields: dict[str, yaml.Node], key: str, where: str, parent: yaml.Node
+    ) -> str | None:
+        """As :meth:`optional_str`, and absence is a problem too."""
+        if key not in fields or self.scalar(fields[key]) is None:
+            self.problem(parent, f"{where}.{key}".lstrip("."), "missing required field")
+            return None
+        return self.optional_str(fields, key, where)
+
+    def number(
+        self,
+        fields: dict[str, yaml.Node],
+        key: str,
+        integer: bool,
+        bounds: tuple[float, float],
+        default: Any,
+    ) -> Any:
+        """``fields[key]`` if it is a number within ``bounds``, else ``default``."""
+        low, high = bounds
+        node = fields.get(key)
+        if node is None:
+            return default
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+            want = "an integer" if integer else "a number"
+            self.problem(node, key, f"must be {want}, got {kind(node, value)}")
+            return default
+        if not low <= value <= high:
+            self.problem(node, key, f"must be between {low:g} and {high:g}, got {value}")
+            return default
+        return value
+
+
+def kind(node: yaml.Node, value: Any = None) -> str:
+    """What a node holds, for messages: "a mapping", "a list", "int 3", "nothing"."""
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if value is None:
+        return "nothing" if node.value in ("", "~", "null") else repr(node.value)
+    return f"{type(value).__name__} {value!r}"
