@@ -42,13 +42,20 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _pg_offset(column: str) -> str:
-    # Cast to timestamp (without time zone), PostgreSQL ignores the offset;
-    # to timestamptz, it applies it: the difference is the offset itself.
+def _pg_offset(text: str) -> str:
+    # msgspec writes times as "...[.ffffff]Z" or "...±HH:MM". PostgreSQL's own
+    # casts refuse offsets of 16 hours or more, which git records (+1700), so
+    # the offset is read from the suffix and applied by hand.
     return (
-        f"(extract(epoch FROM r.{column}::timestamp - "
-        f"(r.{column}::timestamptz AT TIME ZONE 'UTC')) / 60)::smallint"
+        f"CASE WHEN right({text}, 1) = 'Z' THEN 0 "
+        f"ELSE (CASE WHEN substr({text}, length({text}) - 5, 1) = '-' THEN -1 ELSE 1 END) "
+        f"* (substr({text}, length({text}) - 4, 2)::int * 60 + right({text}, 2)::int) END"
     )
+
+
+def _pg_utc(text: str, offset: str) -> str:
+    local = f"left({text}, length({text}) - CASE WHEN right({text}, 1) = 'Z' THEN 1 ELSE 6 END)"
+    return f"({local}::timestamp - {offset} * interval '1 minute') AT TIME ZONE 'UTC'"
 
 
 # PostgreSQL: the whole batch as one JSON parameter, encoded by msgspec in C
@@ -58,14 +65,16 @@ def _pg_offset(column: str) -> str:
 _PG_INSERT = (
     f"INSERT INTO commits (repo_id, {', '.join(_COLUMNS)}) "
     "SELECT %s, r.sha, r.parents, r.author_name, r.author_email, "
-    f"r.authored_at::timestamptz, {_pg_offset('authored_at')}, "
+    f"{_pg_utc('r.authored_at', 'o.author')}, o.author, "
     "r.committer_name, r.committer_email, "
-    f"r.committed_at::timestamptz, {_pg_offset('committed_at')}, "
+    f"{_pg_utc('r.committed_at', 'o.committer')}, o.committer, "
     "r.message, r.additions, r.deletions, r.files_changed, r.is_merge "
     "FROM json_to_recordset(%s::json) AS r(sha text, parents jsonb, author_name text, "
     "author_email text, authored_at text, committer_name text, committer_email text, "
     "committed_at text, message text, additions integer, deletions integer, "
     "files_changed integer, is_merge boolean) "
+    f"CROSS JOIN LATERAL (SELECT ({_pg_offset('r.authored_at')})::smallint AS author, "
+    f"({_pg_offset('r.committed_at')})::smallint AS committer) AS o "
     "ON CONFLICT (repo_id, sha) DO NOTHING"
 )
 _SQLITE_INSERT = (

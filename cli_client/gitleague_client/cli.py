@@ -190,6 +190,7 @@ def sync(
         fetch=not no_fetch,
         fetch_workers=config.fetch_workers,
         extract_workers=config.extract_workers,
+        timeouts=(config.connect_timeout, config.timeout),
     )
     with api:
         try:

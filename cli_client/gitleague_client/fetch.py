@@ -16,8 +16,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from dulwich.client import GitClient, HTTPUnauthorized, get_transport_and_path
-from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
+import urllib3
+from dulwich.client import (
+    GitClient,
+    HTTPUnauthorized,
+    default_urllib3_manager,
+    get_transport_and_path,
+)
+from dulwich.errors import GitProtocolError, NotGitRepository
 from dulwich.protocol import Protocol
 from dulwich.repo import Repo
 
@@ -123,12 +129,15 @@ def fetch_branch(
     ssh_key: Path | None = None,
     progress: Callable[[bytes], None] | None = None,
     ssh_extra: Sequence[str] = (),
+    timeouts: tuple[float, float] | None = None,
 ) -> bytes:
     """Fetch ``branch`` from ``url`` into ``repo``'s object store; return its head sha.
 
     Refs are not touched here (see :func:`record_head`), so a fetch into a scratch
     repository (dry run) and a real one behave the same. ``ssh_extra`` are more
-    ``ssh`` options (a shared connection's socket, see sshmux.py).
+    ``ssh`` options (a shared connection's socket, see sshmux.py); ``timeouts``
+    (connect, read) bound every HTTP(S) request, so a stalled server fails the repo
+    with "Connection timeout" instead of hanging the run.
     """
     want_ref = b"refs/heads/" + branch.encode()
     found: dict[str, bytes] = {}
@@ -148,6 +157,7 @@ def fetch_branch(
             key_filename=str(ssh_key) if ssh_key else None,
             ssh_command=ssh_command(ssh_key, ssh_extra) if is_ssh_url(url) else None,
             quiet=True,
+            pool_manager=_http_pool(url, timeouts),
         )
     except ValueError as exc:
         raise FetchError(f"cannot fetch from {url}: {exc}") from None
@@ -160,8 +170,6 @@ def fetch_branch(
             ref_prefix=[want_ref],
             progress=progress,
         )
-    except HangupException as exc:
-        raise FetchError(f"fetch from {url} failed: {exc}") from None
     except HTTPUnauthorized:
         raise FetchError(
             f"fetch from {url} failed: the remote asks for credentials",
@@ -169,8 +177,9 @@ def fetch_branch(
         ) from None
     except NotGitRepository:
         raise FetchError(f"fetch from {url} failed: not a git repository") from None
-    except (GitProtocolError, OSError) as exc:
-        raise FetchError(f"fetch from {url} failed: {exc}") from None
+    except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
+        # HangupException is a GitProtocolError carrying ssh's own message.
+        raise _fetch_failed(url, exc) from None
     finally:
         for proto in opened:
             proto.close()  # idempotent: a no-op for connections dulwich closed itself
@@ -178,6 +187,42 @@ def fetch_branch(
     if "sha" not in found:
         raise BranchNotFoundError(branch, url)
     return found["sha"]
+
+
+def _http_pool(url: str, timeouts: tuple[float, float] | None) -> Any:
+    """dulwich's own pool manager for an HTTP(S) URL, with our timeouts; else None."""
+    if timeouts is None or not url.lower().startswith(("http://", "https://")):
+        return None
+    connect, read = timeouts
+    timeout = urllib3.Timeout(connect=connect, read=read)
+    # dulwich passes the value through to urllib3, which takes a Timeout as well.
+    return default_urllib3_manager(None, timeout=cast(float, timeout))
+
+
+# What ssh, urllib3 (wrapped by dulwich) and the OS say when the remote cannot be
+# reached, and how the guide names it.
+_UNREACHABLE = (
+    ("timed out", "timed out"),
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "host name not found"),
+    ("Failed to resolve", "host name not found"),
+    ("Could not resolve hostname", "host name not found"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+)
+
+
+def _fetch_failed(url: str, exc: BaseException) -> FetchError:
+    """The error for a failed fetch: the guide's "Connection timeout" when unreachable."""
+    text = str(exc)
+    for marker, reason in _UNREACHABLE:
+        if marker in text:
+            return FetchError(
+                f"Connection timeout: fetch from {url} failed ({reason})",
+                hint="1. Check git_url\n2. Verify network connectivity\n"
+                "3. Check firewall rules\n4. The next run tries again",
+            )
+    return FetchError(f"fetch from {url} failed: {text}")
 
 
 def _track_connections(client: GitClient) -> list[Protocol]:

@@ -23,7 +23,10 @@ original order.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -84,11 +87,13 @@ def iter_records(
     size = chunk or chunk_size(len(shas), workers)
     cache = cache_bytes or WORKER_CACHE_BYTES
     pieces = (list(shas[i : i + size]) for i in range(0, len(shas), size))
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=context,
         initializer=_start_worker,
-        initargs=(path, cache),
+        initargs=(path, cache, stop, os.getpid()),
     )
     pending: deque[Future[list[dict]]] = deque()
     completed = False
@@ -106,25 +111,26 @@ def iter_records(
             yield from records
         completed = True
     finally:
-        _stop(pool, pending, completed)
+        _stop(pool, pending, completed, stop)
 
 
-def _stop(pool: ProcessPoolExecutor, pending: deque[Future[list[dict]]], completed: bool) -> None:
-    """Shut the pool down; stop the workers at once unless everything was done."""
-    if completed:
-        pool.shutdown(wait=True)
-        return
-    # Stopped early (closed, an error, Ctrl-C): what runs is not wanted any more.
-    # The executor has no public way to stop running calls before Python 3.14.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for future in pending:
-        future.cancel()
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)  # joins the workers
-    for process in processes:
-        process.join()
+def _stop(
+    pool: ProcessPoolExecutor,
+    pending: deque[Future[list[dict]]],
+    completed: bool,
+    stop: Any,
+) -> None:
+    """Shut the pool down; when stopped early, make the running chunks end at once.
+
+    Workers are never killed: one killed while it sends a chunk's records would
+    leave the pool's manager thread waiting for the rest of the message forever.
+    The ``stop`` event makes a running chunk return after its current commit.
+    """
+    if not completed:  # closed, an error, Ctrl-C: nothing running is wanted any more
+        stop.set()
+        for future in pending:
+            future.cancel()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------
@@ -133,14 +139,25 @@ def _stop(pool: ProcessPoolExecutor, pending: deque[Future[list[dict]]], complet
 
 _opener: tuple[str, int] | None = None
 _reader: _Reader | None = None
+_stopping: Any = None
 
 
-def _start_worker(path: str, cache_bytes: int) -> None:
+def _start_worker(path: str, cache_bytes: int, stop: Any, parent: int) -> None:
     """Pool initializer. The repository is opened by the first chunk, so that a
     failure to open it is raised in the parent like any other error."""
-    global _opener
+    global _opener, _stopping
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _opener = (path, cache_bytes)
+    _stopping = stop
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    # A parent killed outright (SIGKILL, SIGTERM without a handler) runs no
+    # cleanup, and a worker blocked on its queue would then live forever.
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _extract(shas: list[bytes]) -> list[dict]:
@@ -151,4 +168,9 @@ def _extract(shas: list[bytes]) -> list[dict]:
         assert _opener is not None
         path, cache_bytes = _opener
         reader = _reader = _Reader(Repo(path), cache_bytes)
-    return [reader.commit_dict(sha) for sha in shas]
+    records = []
+    for sha in shas:
+        if _stopping.is_set():  # the parent stopped early: nobody wants the rest
+            break
+        records.append(reader.commit_dict(sha))
+    return records

@@ -50,6 +50,10 @@ class Target:
     def destination(self) -> str:
         return f"{self.user}@{self.host}" if self.user else self.host
 
+    def plausible(self) -> bool:
+        """False for a host or user that ssh would read as an option (``-oProxy...``)."""
+        return not self.host.startswith("-") and not (self.user or "").startswith("-")
+
     def login_args(self) -> list[str]:
         args = ["-p", str(self.port)] if self.port else []
         return [*args, "-i", self.key] if self.key else args
@@ -82,11 +86,14 @@ class SshMultiplexer:
 
     def start(self, targets: Iterable[Target | None], workers: int = 4) -> None:
         """Open a master for each target named more than once (at once, in threads)."""
-        counts = Counter(t for t in targets if t is not None)
+        counts = Counter(t for t in targets if t is not None and t.plausible())
         shared = [t for t, n in counts.items() if n > 1]
         if not shared or not self.supported():
             return
-        self._dir = Path(tempfile.mkdtemp(prefix="glc-", dir="/tmp"))
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="glc-", dir="/tmp"))
+        except OSError:  # no writable /tmp (some containers): fetch without sharing
+            return
         planned = {t: self._dir / str(i) for i, t in enumerate(shared)}
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(planned)))) as pool:
             started = pool.map(lambda item: self._start_master(*item), planned.items())
@@ -107,7 +114,7 @@ class SshMultiplexer:
         for target, socket in self._sockets.items():
             cmd = [*_ssh(target), "-o", f"ControlPath={socket}", "-O", "exit"]
             try:
-                subprocess.run([*cmd, target.destination()], stdin=subprocess.DEVNULL,
+                subprocess.run([*cmd, "--", target.destination()], stdin=subprocess.DEVNULL,
                                capture_output=True, timeout=10, check=False)  # fmt: skip
             except (OSError, subprocess.TimeoutExpired):
                 pass  # ControlPersist ends it once idle
@@ -127,7 +134,7 @@ class SshMultiplexer:
             *_ssh(target), "-x", "-N", "-f",
             "-o", "ControlMaster=yes", "-o", f"ControlPath={socket}",
             "-o", f"ControlPersist={PERSIST_SECONDS}",
-            *target.login_args(), target.destination(),
+            *target.login_args(), "--", target.destination(),
         ]  # fmt: skip
         # -f puts the master in the background once logged in; it keeps the
         # descriptors it was given, so no pipe here (reading one to its end

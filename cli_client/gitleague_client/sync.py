@@ -56,6 +56,7 @@ class SyncOptions:
     fetch: bool = True
     fetch_workers: int = 8
     extract_workers: int = 1
+    timeouts: tuple[float, float] = (10.0, 60.0)  # connect, read: HTTPS fetches too
 
 
 @dataclass
@@ -244,7 +245,12 @@ class _Job:
             login = target_of(self.git_url, self.cfg.ssh_key)
             shared = self.mux.options(login) if self.mux else []
             return fetch_branch(
-                self.repo, self.git_url, self.branch, self.cfg.ssh_key, ssh_extra=shared
+                self.repo,
+                self.git_url,
+                self.branch,
+                self.cfg.ssh_key,
+                ssh_extra=shared,
+                timeouts=self.options.timeouts,
             )
         finally:
             self.fetch_seconds = time.monotonic() - started

@@ -30,6 +30,10 @@ def url_problem(url: str) -> str | None:
             return f"unsupported URL scheme {parts.scheme!r} (use one of: {allowed})"
         if parts.scheme.lower() != "file" and not parts.hostname:
             return "URL has no host name"
+        try:
+            parts.port  # noqa: B018 - urllib checks the port only when asked
+        except ValueError:
+            return "URL has an invalid port (use a number from 1 to 65535)"
         if not parts.path.strip("/"):
             return "URL has no repository path"
         return None

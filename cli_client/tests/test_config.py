@@ -99,6 +99,7 @@ def test_api_v1_suffix_is_accepted(tmp_path: Path) -> None:
         ('"https://api.thegitleague.com"', '"api.thegitleague.com"', ":1: api_url: must be an http(s) URL"),  # noqa: E501
         ('"git@github.com:org/my-repo.git"', '"github.com/org/x"', ":10: projects[0].repos[0].git_url: not a git URL"),  # noqa: E501
         ('"git@github.com:org/my-repo.git"', '"htps://github.com/x"', ":10: projects[0].repos[0].git_url: unsupported URL scheme 'htps'"),  # noqa: E501
+        ('"git@github.com:org/my-repo.git"', '"ssh://git@github.com:abc/x.git"', ":10: projects[0].repos[0].git_url: URL has an invalid port"),  # noqa: E501
         # other values
         (PID, "not-a-uuid", ":7: projects[0].project_id: must be the project's UUID"),
         ('"develop"', '"bad..branch"', ":11: projects[0].repos[0].branch: not a valid branch name"),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -166,3 +169,53 @@ def test_ssh_command_without_key_keeps_agents_usable() -> None:
     )
     assert "IdentitiesOnly" not in ssh_command(None)
     assert "IdentitiesOnly=yes" in ssh_command(Path("k"))
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """An HTTP "server" on 127.0.0.1 that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:  # the accept timeout, or the listener closed
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/org/x.git"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def test_a_stalled_https_remote_times_out_with_the_guides_words(
+    silent_server: str, tmp_path: Path
+) -> None:
+    repo = Repo.init_bare(str(tmp_path / "r.git"), mkdir=True)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        fetch_branch(repo, silent_server, "main", timeouts=(1.0, 1.0))
+    assert time.monotonic() - started < 30  # not the OS's minutes-long default
+    assert err.value.message.startswith(f"Connection timeout: fetch from {silent_server} failed")
+    assert err.value.message.endswith("(timed out)")
+
+
+def test_a_refused_https_remote_fails_cleanly(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/org/x.git"
+    repo = Repo.init_bare(str(tmp_path / "r.git"), mkdir=True)
+    with pytest.raises(FetchError) as err:
+        fetch_branch(repo, url, "main", timeouts=(1.0, 1.0))
+    assert err.value.message == f"Connection timeout: fetch from {url} failed (connection refused)"

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -224,3 +227,38 @@ def test_sync_with_extract_workers_sends_what_one_process_sends(
     assert [len(b["commits"]) for b in uploads[2]] == [2] * 12 + [1]
     assert uploads[2] == uploads[1]
     assert multiprocessing.active_children() == []
+
+
+KILLED_PARENT = """
+import os, sys, time, multiprocessing
+from dulwich.repo import Repo
+from gitleague_client.extract import iter_commits
+
+if __name__ == "__main__":
+    with Repo(sys.argv[1]) as repo:
+        records = iter_commits(repo, [sys.argv[2].encode()], workers=2)
+        next(records)
+        print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+        time.sleep(60)
+"""
+
+
+def test_workers_exit_when_their_parent_is_killed(history: Path, tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup in the parent: the workers notice and exit by themselves."""
+    script = tmp_path / "parent.py"
+    script.write_text(KILLED_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), str(history), head_of(history).decode()],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) >= 2, pids  # the two workers (and the resource tracker)
+    finally:
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+    deadline = time.monotonic() + 15
+    while workers_alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers_alive(pids) == []

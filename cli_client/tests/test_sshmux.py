@@ -54,3 +54,17 @@ def test_an_unreachable_host_leaves_fetches_on_their_own() -> None:
         mux.start([dead, dead])
         assert mux.options(dead) == []
     assert set(Path("/tmp").glob("glc-*")) == before
+
+
+def test_a_host_or_user_that_looks_like_an_option_gets_no_master() -> None:
+    # ssh would read "-oProxyCommand=..." as an option: such logins are never shared
+    # (dulwich refuses them for the fetch itself).
+    sneaky = [
+        target_of("ssh://-oProxyCommand=touch%20x@host.example/x", None),
+        Target("-oProxyCommand=touch x", None, None, None),
+    ]
+    before = set(Path("/tmp").glob("glc-*"))
+    with SshMultiplexer() as mux:
+        mux.start(sneaky * 2)
+        assert set(Path("/tmp").glob("glc-*")) == before
+        assert all(mux.options(t) == [] for t in sneaky)
