@@ -7,6 +7,7 @@ messages and exit codes (see :class:`gitleague_client.errors.ExitCode`).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -249,4 +250,11 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")
+    # SIGTERM (``timeout``, a cron daemon stopping, ``kill``) exits like Ctrl-C does:
+    # the run is closed on the server, extraction workers and SSH masters are stopped.
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="gitleague-client")
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)

@@ -369,7 +369,7 @@ def _run_plan(
     except ClientError as exc:
         _close_run(api, result, run_id, error=exc.message)
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.main)
         _close_run(api, result, run_id, error="interrupted")
         raise
     if result.rejected:

@@ -237,3 +237,52 @@ def test_killed_sync_resumes_without_loss_or_duplicates(
     assert after["last_ingested_sha"] == head
     assert doc["inserted"] == total - at_kill["commit_count"]
     assert doc["duplicates"] <= batch  # at most the one batch in flight is resent
+
+
+def test_terminated_sync_closes_its_run_and_leaves_no_process(
+    live_server: Any, seed: Any, tmp_path: Path
+) -> None:
+    """SIGTERM (``timeout``, a stopping cron daemon) ends a sync as Ctrl-C does."""
+    total = 2500  # over extract.PARALLEL_MIN_COMMITS: two extraction workers run
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    fast_import_history(remote, total)
+    owner = seed.actor("commissioner@example.org")
+    project_id = seed.project(owner, "My Project")
+    repo_id = seed.repo(project_id, name="big", git_url=str(remote))
+    config = tmp_path / "repos.yaml"
+    config.write_text(yaml.safe_dump({
+        "api_url": live_server.url, "api_key": owner.key, "batch_size": 10,
+        "extract_workers": 2,
+        "projects": [{"name": "My Project", "project_id": project_id,
+                      "repos": [{"path": str(remote)}]}],
+    }))  # fmt: skip
+    git(remote, "config", "remote.origin.url", str(remote))
+    env = {k: v for k, v in os.environ.items() if k != "GITLEAGUE_API_KEY"}
+    proc = subprocess.Popen([sys.executable, "-m", "gitleague_client", "sync", "--config",
+                             str(config), "--no-fetch"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if api_repo(live_server, owner.key, repo_id)["commit_count"] >= 50:
+                found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                       text=True).stdout.split()  # fmt: skip
+                children = [int(pid) for pid in found]
+                proc.terminate()
+                break
+            time.sleep(0.01)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert proc.returncode == 128 + 15, stderr
+    assert children, "no extraction workers were running"
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    stored = api_repo(live_server, owner.key, repo_id)
+    assert 0 < stored["commit_count"] < total
+    assert stored["sync_status"] == "failing" and stored["last_error"] == "interrupted"
