@@ -9,6 +9,11 @@ when nothing is new, median of ``--runs``, and the number of SSH logins sshd acc
 per run. ``--client-src DIR`` runs another copy of the client's package (for instance
 ``git archive`` of an older commit's ``cli_client``) for a before/after comparison in
 the same session.
+
+sshd runs each session's command through the account's login shell, and bash reads
+``~/.bashrc`` for commands run by sshd: on this machine root's (pyenv's init) costs
+~0.1 s per session, which a git host does not have. The sessions therefore get an
+empty ``HOME`` (sshd's ``SetEnv``); ``--with-shell-rc`` keeps the account's own.
 """
 
 from __future__ import annotations
@@ -78,12 +83,18 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--client-src", type=Path, help="directory holding gitleague_client/")
+    parser.add_argument("--with-shell-rc", action="store_true",
+                        help="let sessions read the account's shell start-up files")  # fmt: skip
     args = parser.parse_args()
     print(f"# {dt.date.today()} {platform.node()} {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, {os.getloadavg()[0]:.1f} load")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-ssh-") as tmpdir:
         tmp = Path(tmpdir)
-        sshd = start_sshd(tmp / "sshd")
+        extra: tuple[str, ...] = ()
+        if not args.with_shell_rc:
+            (tmp / "session-home").mkdir()
+            extra = (f"SetEnv HOME={tmp / 'session-home'}",)
+        sshd = start_sshd(tmp / "sshd", extra)
         try:
             measure(args, tmp, sshd)
         finally:
@@ -124,7 +135,8 @@ def measure(args: argparse.Namespace, tmp: Path, sshd: Sshd) -> None:
     print(f"first sync (clone) {first:.2f} s; no new commits, {args.repos} repos over SSH: "
           f"{statistics.median(times):.2f} s median of {args.runs} "
           f"(runs {', '.join(f'{t:.2f}' for t in times)}), "
-          f"{statistics.median(logins):.0f} SSH logins per run")  # fmt: skip
+          f"{statistics.median(logins):.0f} SSH logins per run"
+          f"{' (sessions read the shell rc)' if args.with_shell_rc else ''}")  # fmt: skip
 
 
 if __name__ == "__main__":

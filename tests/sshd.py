@@ -48,7 +48,7 @@ class Sshd:
         return (self.root / "sshd.log").read_text(errors="replace")
 
 
-def _sshd_config(root: Path, user: str) -> Path:
+def _sshd_config(root: Path, user: str, extra: tuple[str, ...] = ()) -> Path:
     config = root / "sshd_config"
     config.write_text(
         "\n".join([
@@ -64,6 +64,7 @@ def _sshd_config(root: Path, user: str) -> Path:
             "KbdInteractiveAuthentication no",
             "UsePAM no",
             "AcceptEnv GIT_PROTOCOL",  # as GitHub does: dulwich asks for protocol v2
+            *extra,
             "",
         ])
     )  # fmt: skip
@@ -93,8 +94,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(5)
 
 
-def start_sshd(root: Path) -> Sshd:
-    """The system's sshd on a free port of 127.0.0.1, for the current user, one key."""
+def start_sshd(root: Path, extra_config: tuple[str, ...] = ()) -> Sshd:
+    """The system's sshd on a free port of 127.0.0.1, for the current user, one key.
+
+    ``extra_config`` are more sshd_config lines.
+    """
     if os.geteuid() == 0:
         # A root sshd wants its privilege separation folder (systemd makes it at boot).
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
@@ -104,7 +108,15 @@ def start_sshd(root: Path) -> Sshd:
     shutil.copyfile(root / "user_key.pub", root / "authorized_keys")
     user = pwd.getpwuid(os.getuid()).pw_name  # $USER may name someone else
     port = free_port()
-    cmd = [str(SSHD), "-D", "-e", "-f", str(_sshd_config(root, user)), "-p", str(port)]
+    cmd = [
+        str(SSHD),
+        "-D",
+        "-e",
+        "-f",
+        str(_sshd_config(root, user, extra_config)),
+        "-p",
+        str(port),
+    ]
     with (root / "sshd.log").open("wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     server = Sshd(port, user, key, root, proc)
