@@ -33,6 +33,7 @@ Exit codes:
   3  configuration error (nothing was sent)
   4  API key not found
   5  server unreachable (Connection timeout)
+  130  stopped by Ctrl-C; 143 stopped by SIGTERM
 """
 
 
@@ -200,9 +201,13 @@ def sync(
             reporter.fatal(err.message, err.hint, int(err.exit_code))
             sys.exit(int(err.exit_code))
         results = []
-        for result in sync_repos(api, selected, options, reporter.progress):
-            reporter.repo_done(result)
-            results.append(result)
+        try:
+            for result in sync_repos(api, selected, options, reporter.progress):
+                reporter.repo_done(result)
+                results.append(result)
+        except KeyboardInterrupt:  # the repo's run is closed; resume after its last batch
+            reporter.fatal("Interrupted", None, ExitCode.INTERRUPTED)
+            sys.exit(ExitCode.INTERRUPTED)
     code = overall_exit_code([r.exit_code for r in results])
     reporter.summary(results, time.monotonic() - started, int(code))
     sys.exit(int(code))
@@ -256,5 +261,5 @@ def main() -> None:
     cli(prog_name="gitleague-client")
 
 
-def _terminated(signum: int, _frame: object) -> None:
-    sys.exit(128 + signum)
+def _terminated(_signum: int, _frame: object) -> None:
+    sys.exit(ExitCode.TERMINATED)

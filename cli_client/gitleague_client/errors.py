@@ -24,6 +24,10 @@ class ExitCode(enum.IntEnum):
     AUTH = 4
     #: The server could not be reached ("Connection timeout").
     UNREACHABLE = 5
+    #: Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    INTERRUPTED = 130
+    #: Stopped by SIGTERM (128 + SIGTERM).
+    TERMINATED = 143
 
 
 class ClientError(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -239,10 +240,11 @@ def test_killed_sync_resumes_without_loss_or_duplicates(
     assert doc["duplicates"] <= batch  # at most the one batch in flight is resent
 
 
-def test_terminated_sync_closes_its_run_and_leaves_no_process(
-    live_server: Any, seed: Any, tmp_path: Path
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_stopped_sync_closes_its_run_and_leaves_no_process(
+    live_server: Any, seed: Any, tmp_path: Path, sig: int, code: int
 ) -> None:
-    """SIGTERM (``timeout``, a stopping cron daemon) ends a sync as Ctrl-C does."""
+    """Ctrl-C, and SIGTERM (``timeout``, a stopping cron daemon), end a sync cleanly."""
     total = 2500  # over extract.PARALLEL_MIN_COMMITS: two extraction workers run
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
@@ -270,14 +272,14 @@ def test_terminated_sync_closes_its_run_and_leaves_no_process(
                 found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
                                        text=True).stdout.split()  # fmt: skip
                 children = [int(pid) for pid in found]
-                proc.terminate()
+                proc.send_signal(sig)
                 break
             time.sleep(0.01)
         _, stderr = proc.communicate(timeout=30)
     finally:
         proc.kill()
         proc.wait(10)
-    assert proc.returncode == 128 + 15, stderr
+    assert proc.returncode == code, stderr
     assert children, "no extraction workers were running"
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
