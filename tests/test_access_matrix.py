@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("delete", "/api/v1/projects/{project_id}"): Route("write:repos", 204),
     ("get", "/api/v1/projects/{project_id}/repos"): Route("read:repos", 200),
+    ("get", "/api/v1/projects/{project_id}/contributors"): Route("read:repos", 200),
     ("post", "/api/v1/projects/{project_id}/repos"): Route(
         "write:repos", 201, body=lambda f: {"name": "x", "git_url": "https://h.example/o/new.git"}
     ),
