@@ -95,10 +95,10 @@ class SshMultiplexer:
         except OSError:  # no writable /tmp (some containers): fetch without sharing
             return
         planned = {t: self._dir / str(i) for i, t in enumerate(shared)}
+        # Each master is recorded as soon as it is up, so that one that comes up
+        # while Ctrl-C interrupts this start is still stopped by close().
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(planned)))) as pool:
-            started = pool.map(lambda item: self._start_master(*item), planned.items())
-            ok = list(started)
-        self._sockets = {t: s for (t, s), up in zip(planned.items(), ok, strict=True) if up}
+            list(pool.map(lambda item: self._start_and_record(*item), planned.items()))
 
     def options(self, target: Target | None) -> list[str]:
         """Extra ``ssh`` options for a fetch: the master's socket when it has one."""
@@ -111,7 +111,7 @@ class SshMultiplexer:
 
     def close(self) -> None:
         """Stop every master and remove the sockets' directory."""
-        for target, socket in self._sockets.items():
+        for target, socket in list(self._sockets.items()):
             cmd = [*_ssh(target), "-o", f"ControlPath={socket}", "-O", "exit"]
             try:
                 subprocess.run([*cmd, "--", target.destination()], stdin=subprocess.DEVNULL,
@@ -128,6 +128,10 @@ class SshMultiplexer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _start_and_record(self, target: Target, socket: Path) -> None:
+        if self._start_master(target, socket):
+            self._sockets[target] = socket  # one key per thread: no lock needed
 
     def _start_master(self, target: Target, socket: Path) -> bool:
         cmd = [
