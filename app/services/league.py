@@ -39,7 +39,7 @@ def league_table(
 ) -> LeaguePage:
     """Contributors by commits (then lines changed, then email), authored in [since, until)."""
     per_commit = _commits_once(project, since, until).subquery()
-    email = per_commit.c.email
+    email = per_commit.c.email.label("author_email")
     merges = sa.func.sum(per_commit.c.merge)
     commits = (sa.func.count() - merges).label("commits")
     additions = sa.func.sum(per_commit.c.additions)
@@ -55,31 +55,31 @@ def league_table(
             sa.func.min(per_commit.c.authored_at).label("first_commit_at"),
             sa.func.max(per_commit.c.authored_at).label("last_commit_at"),
         )
-        .group_by(email)
-        .order_by(commits.desc(), (additions + deletions).desc(), email)
+        .group_by(per_commit.c.email)
+        .order_by(commits.desc(), (additions + deletions).desc(), per_commit.c.email)
     )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     offset = (page - 1) * per_page
     rows = db.session.execute(stmt.limit(per_page).offset(offset)).mappings().all()
-    emails = [row["email"] for row in rows]
+    emails = [row["author_email"] for row in rows]
     names = _latest_names(project, emails)
     repos = _repo_counts(project, emails, since, until)
     items = [
         {
             **row,
             "rank": offset + i + 1,
-            "author_email": row["email"],
-            "author_name": names.get(row["email"], ""),
-            "repos": repos.get(row["email"], 0),
+            "author_name": names.get(row["author_email"], ""),
+            "repos": repos.get(row["author_email"], 0),
         }
         for i, row in enumerate(rows)
     ]
     return LeaguePage(items=items, total=int(total or 0), page=page, per_page=per_page)
 
 
-def _project_commits(
+def _conditions(
     project: Project, since: dt.datetime | None, until: dt.datetime | None
 ) -> list[Any]:
+    """The project's commits authored in [since, until)."""
     conditions: list[Any] = [Repo.project_id == project.id]
     if since is not None:
         conditions.append(Commit.authored_at >= since)
@@ -103,7 +103,7 @@ def _commits_once(
             sa.func.min(Commit.authored_at).label("authored_at"),
         )
         .join(Repo, Repo.id == Commit.repo_id)
-        .where(*_project_commits(project, since, until))
+        .where(*_conditions(project, since, until))
         .group_by(Commit.sha, email)
     )
 
@@ -136,7 +136,7 @@ def _repo_counts(
     rows = db.session.execute(
         sa.select(email, sa.func.count(sa.distinct(Commit.repo_id)))
         .join(Repo, Repo.id == Commit.repo_id)
-        .where(*_project_commits(project, since, until), email.in_(emails))
+        .where(*_conditions(project, since, until), email.in_(emails))
         .group_by(email)
     )
     return {found: int(n) for found, n in rows}

@@ -78,11 +78,11 @@ def run_client(
 
 
 def write_config(
-    config: Path, server: Any, key: str, project_id: str, repo: dict[str, Any]
+    config: Path, server: Any, key: str, project_id: str, *repos: dict[str, Any]
 ) -> Path:
     config.write_text(yaml.safe_dump({
         "api_url": server.url, "api_key": key, "batch_size": 4, "max_retries": 0,
-        "projects": [{"name": "My Project", "project_id": project_id, "repos": [repo]}],
+        "projects": [{"name": "My Project", "project_id": project_id, "repos": list(repos)}],
     }))  # fmt: skip
     return config
 
@@ -203,11 +203,7 @@ def test_repos_on_one_server_share_one_ssh_login(
         seed.repo(project_id, name=name, git_url=url)
         repos.append({"path": str(tmp_path / "clones" / f"{name}.git"), "git_url": url,
                       "ssh_key": str(sshd.key)})  # fmt: skip
-    config = tmp_path / "repos.yaml"
-    config.write_text(yaml.safe_dump({
-        "api_url": live_server.url, "api_key": owner.key, "max_retries": 0,
-        "projects": [{"name": "My Project", "project_id": project_id, "repos": repos}],
-    }))  # fmt: skip
+    config = write_config(tmp_path / "repos.yaml", live_server, owner.key, project_id, *repos)
     sockets_before = set(Path("/tmp").glob("glc-*"))
     logins_before = sshd.log().count("Accepted publickey")
 
