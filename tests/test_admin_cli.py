@@ -119,7 +119,7 @@ def test_errors_are_clean_and_change_nothing(runner, app):
                 "--sync-method",
                 "nope",
             ],
-            "sync method 'nope' is not installed",
+            "sync method 'nope' is not installed (installed: pull_celery, push_client)",
         ),
         (
             ["api-keys", "create", "--user", "a@example.org", "--name", "k", "--scopes", "root"],

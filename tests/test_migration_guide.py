@@ -112,9 +112,19 @@ def test_phase_4_unknown_id_is_one_line_and_counted(app, world, database_url):
     assert result.returncode == 1
     assert "\n✗ ghi789: Repository not found\n" in result.stdout
     assert result.stdout.endswith("\n✓ 2/3 migrations completed\n")
-    again = migrate_script(database_url, "abc123")
-    assert again.returncode == 1
-    assert again.stdout == "✗ abc123: Already on push_client\n\n✓ 0/1 migrations completed\n"
+    # Re-running is not an error: the repo is reported as already there, exit 0.
+    again = migrate_script(database_url, "abc123", "def456", "ghi789")
+    assert again.returncode == 1  # ghi789 still does not exist
+    assert again.stdout == (
+        "✗ ghi789: Repository not found\n\n"
+        "⏭ Already there, nothing to do: 2\n"
+        "   - abc123 (Frontend): Already on push_client\n"
+        "   - def456 (Backend API): Already on push_client\n\n"
+        "✓ 0/1 migrations completed\n"
+    )
+    only_done = migrate_script(database_url, "abc123")
+    assert only_done.returncode == 0
+    assert only_done.stdout.endswith("✓ Nothing to do\n")
 
 
 def test_phase_4_option_b_all_and_exclude_active(app, world, database_url):

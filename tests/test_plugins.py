@@ -170,7 +170,7 @@ def test_uninstalled_method_is_one_line_per_repo(app, seed, runner):
     result = runner.invoke(args=["migrate-sync", "migrate", "--to", "nope", repo_id, "missing"])
     assert result.exit_code == 1
     assert result.output == (
-        f"✗ {repo_id}: sync method 'nope' is not installed\n\n"
+        f"✗ {repo_id}: sync method 'nope' is not installed (installed: pull_celery, push_client)\n\n"
         "✗ missing: Repository not found\n\n"
         "✓ 0/2 migrations completed\n"
     )

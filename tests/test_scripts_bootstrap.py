@@ -50,7 +50,9 @@ def test_plain_python_reruns_under_the_project_venv(
 ) -> None:
     if not (ROOT / ".venv" / "bin" / "python").is_file():
         pytest.skip("needs the project's .venv (scripts/test.sh creates it)")
-    seed.repo(seed.project(seed.actor("owner@example.org")), repo_id="legacy-1", sync_method="pull_celery")
+    seed.repo(
+        seed.project(seed.actor("owner@example.org")), repo_id="legacy-1", sync_method="pull_celery"
+    )
     result = run(
         bare_python,
         ROOT / "scripts" / "migrate_repos_to_push.py",

@@ -106,7 +106,7 @@ def report_lines(report: MigrationReport, sym: dict[str, str]) -> list[str]:
     """Repo blocks, one ``✗ <id>: reason`` line per refusal, skips, then the summary."""
     blocks: list[list[str]] = []
     for result in report.results:
-        if result.outcome is Outcome.SKIPPED:
+        if result.outcome in (Outcome.SKIPPED, Outcome.ALREADY_ON_TARGET):
             continue
         if result.name is not None and result.outcome in (
             Outcome.PLANNED,
@@ -120,6 +120,11 @@ def report_lines(report: MigrationReport, sym: dict[str, str]) -> list[str]:
         blocks.append(
             [f"{sym['skip']} Skipped (active): {len(report.skipped)}"]
             + [f"   - {r.repo_id} ({r.name}): {r.message}" for r in report.skipped]
+        )
+    if report.unchanged:
+        blocks.append(
+            [f"{sym['skip']} Already there, nothing to do: {len(report.unchanged)}"]
+            + [f"   - {r.repo_id} ({r.name}): {r.message}" for r in report.unchanged]
         )
     summary = _summary(report, sym)
     if summary:
@@ -137,6 +142,8 @@ def _summary(report: MigrationReport, sym: dict[str, str]) -> str | None:
         if not report.failed:
             return None
         return f"{sym['fail']} {len(report.failed)}/{total} {noun} would fail"
+    if not total and report.unchanged:
+        return f"{sym['ok']} Nothing to do"
     return f"{sym['ok']} {done}/{total} {noun} completed"
 
 

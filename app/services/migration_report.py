@@ -62,8 +62,19 @@ class MigrationReport:
 
     @property
     def counted(self) -> list[RepoResult]:
-        """Repos that count in ``N/M``: all but those skipped on purpose."""
-        return [r for r in self.results if r.outcome is not Outcome.SKIPPED]
+        """Repos that count in ``N/M``: all but those skipped or already there.
+
+        A repo already on the target is not a failure: re-running a migration
+        (a cron job, a retry after a partial run) must not exit non-zero.
+        """
+        return [
+            r for r in self.results if r.outcome not in (Outcome.SKIPPED, Outcome.ALREADY_ON_TARGET)
+        ]
+
+    @property
+    def unchanged(self) -> list[RepoResult]:
+        """Repos already on the target method: nothing to do, not counted."""
+        return [r for r in self.results if r.outcome is Outcome.ALREADY_ON_TARGET]
 
     @property
     def succeeded(self) -> list[RepoResult]:
@@ -96,6 +107,7 @@ class MigrationReport:
             "succeeded": len(self.succeeded),
             "failed": len(self.failed),
             "skipped": len(self.skipped),
+            "unchanged": len(self.unchanged),
             "ok": self.ok,
             "results": [r.to_dict() for r in self.results],
         }

@@ -38,8 +38,10 @@ class UnknownSyncMethodError(ValidationFailedError):
 
     code = "unknown_sync_method"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"sync method '{name}' is not installed")
+    def __init__(self, name: str, installed: Iterable[str] = ()) -> None:
+        names = ", ".join(sorted(installed))
+        hint = f" (installed: {names})" if names else ""
+        super().__init__(f"sync method '{name}' is not installed{hint}")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class SyncMethodRegistry:
         try:
             return self._methods[name]
         except KeyError:
-            raise UnknownSyncMethodError(name) from None
+            raise UnknownSyncMethodError(name, self._methods) from None
 
     def register(self, method: SyncMethod, origin: str = "code") -> None:
         """Add a checked method instance; a second method of one name is refused."""
