@@ -69,8 +69,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_REDOC_PATH": "docs",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         "JSON_SORT_KEYS": False,
         **pull_defaults(instance_path),
     }
