@@ -6,16 +6,22 @@ Only this module reads environment variables; everything else reads
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
 
-DEV_SECRET = "dev-only-secret-change-me"
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+# Values once written in this repository: public, so refused in production.
+PUBLIC_SECRETS = frozenset(
+    {"dev-only-secret-change-me", "dev-only-jwt-secret-change-me-0123456789abcdef"}
+)
 MIN_SECRET_BYTES = 32
+SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY")
+SECRETS_FILE = "secrets.json"
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -38,8 +44,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "ENV_NAME": "development",
         "DEBUG": False,
-        "SECRET_KEY": DEV_SECRET,
-        "JWT_SECRET_KEY": DEV_JWT_SECRET,
+        # Unset: outside production, random values kept in instance/secrets.json.
+        "SECRET_KEY": None,
+        "JWT_SECRET_KEY": None,
         "JWT_ISSUER": "gitleague",
         "JWT_AUDIENCE": "gitleague-api",
         "JWT_EXPIRES_SECONDS": 15 * 60,
@@ -51,16 +58,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "GITLEAGUE_MAX_BATCH_COMMITS": 1000,
         "GITLEAGUE_MAX_KNOWN_SHAS": 500,
         "GITLEAGUE_LOGIN_RATE_LIMIT": "10 per minute",
+        "GITLEAGUE_TRUSTED_PROXIES": 0,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: count in this process's memory rather than refuse logins.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "API_TITLE": "GitLeague API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_REDOC_PATH": "docs",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         "JSON_SORT_KEYS": False,
         **pull_defaults(instance_path),
     }
@@ -80,7 +88,11 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["ENV_NAME"] = environ["GITLEAGUE_ENV"]
     if environ.get("FLASK_DEBUG"):
         out["DEBUG"] = _bool(environ["FLASK_DEBUG"])
-    for name in ("GITLEAGUE_STALE_AFTER_SECONDS", "GITLEAGUE_MAX_BATCH_COMMITS"):
+    for name in (
+        "GITLEAGUE_STALE_AFTER_SECONDS",
+        "GITLEAGUE_MAX_BATCH_COMMITS",
+        "GITLEAGUE_TRUSTED_PROXIES",
+    ):
         if environ.get(name):
             out[name] = int(environ[name])
     out.update(pull_from_environment(environ))
@@ -139,7 +151,39 @@ def build_config(
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
     check_config(config)
+    if not all(config.get(name) for name in SECRET_NAMES):
+        kept = instance_secrets(instance_path)
+        for name in SECRET_NAMES:
+            config[name] = config.get(name) or kept[name]
     return config
+
+
+def instance_secrets(instance_path: str) -> dict[str, str]:
+    """Random secrets for a server with none configured, made once and kept.
+
+    They live in ``instance/secrets.json`` (mode 600), so tokens survive a
+    restart; gunicorn workers starting together all end up with the file
+    written first (it is linked into place whole, never half-written).
+    """
+    path = Path(instance_path) / SECRETS_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
+        tmp = path.with_name(f".{SECRETS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(fresh, out)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another worker won the race: use its secrets
+            pass
+        finally:
+            tmp.unlink()
+    try:
+        kept = json.loads(path.read_text())
+        return {name: str(kept[name]) for name in SECRET_NAMES}
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigurationError(f"cannot read the generated secrets in {path}: {exc}") from None
 
 
 def check_config(config: Mapping[str, Any]) -> None:
@@ -148,11 +192,14 @@ def check_config(config: Mapping[str, Any]) -> None:
         return
     if config.get("DEBUG"):
         raise ConfigurationError("refusing to start: DEBUG is on in production")
-    for key, default in (("SECRET_KEY", DEV_SECRET), ("JWT_SECRET_KEY", DEV_JWT_SECRET)):
+    for key in SECRET_NAMES:
         value = config.get(key) or ""
-        if value == default or len(value.encode()) < MIN_SECRET_BYTES:
+        if not value:
+            raise ConfigurationError(f"refusing to start: {key} is not set")
+        if value in PUBLIC_SECRETS or len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigurationError(
-                f"refusing to start: {key} is the default or shorter than {MIN_SECRET_BYTES} bytes"
+                f"refusing to start: {key} is a public value or shorter than "
+                f"{MIN_SECRET_BYTES} bytes"
             )
     if config["SECRET_KEY"] == config["JWT_SECRET_KEY"]:
         raise ConfigurationError("refusing to start: JWT_SECRET_KEY must differ from SECRET_KEY")

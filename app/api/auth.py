@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from ..db import db
 from ..errors import AuthenticationError
-from ..limiter import failed_login, limiter
+from ..limiter import failed_login, limiter, login_key
 from ..schemas.auth import TokenIn, TokenOut
 from ..services import audit
 from ..services.auth import issue_token, login
@@ -22,7 +22,7 @@ def _login_limit() -> str:
 
 
 @blp.route("/token", methods=["POST"])
-@limiter.limit(_login_limit, deduct_when=failed_login)
+@limiter.limit(_login_limit, key_func=login_key, deduct_when=failed_login)
 @blp.arguments(TokenIn)
 @blp.response(200, TokenOut)
 def token(body: dict[str, Any]) -> dict[str, Any]:
