@@ -18,6 +18,7 @@ VARIANTS = {
     "sha256": {"sha": "a" * 64},
     "upper sha": {"sha": fake_sha("x").upper()},
     "short sha": {"sha": "abc"},
+    "sha with a trailing newline": {"sha": fake_sha("n") + "\n"},
     "bad parent": {"parents": ["zz"]},
     "merge flag wrong": {"is_merge": True},
     "merge": {"parents": [fake_sha("a"), fake_sha("b")], "is_merge": True},

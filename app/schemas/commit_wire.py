@@ -18,7 +18,9 @@ import msgspec
 from ..errors import BadRequestError, ValidationFailedError
 from .common import EARLIEST, LATEST
 
-Sha = Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+# msgspec patterns are searched, not matched: both anchors are needed, and
+# \Z rather than $, which also matches before a trailing newline.
+Sha = Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")]
 Name = Annotated[str, msgspec.Meta(max_length=4096)]
 Message = Annotated[str, msgspec.Meta(max_length=1_048_576)]
 When = Annotated[dt.datetime, msgspec.Meta(tz=True)]

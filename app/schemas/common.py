@@ -11,7 +11,8 @@ from marshmallow import fields, validate
 
 from ..services.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
-SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+# \Z, not $: $ also matches before a trailing newline.
+SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
 
