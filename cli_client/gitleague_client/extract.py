@@ -306,7 +306,7 @@ class _Reader:
     def numstat(self, old_tree: bytes | None, new_tree: bytes) -> tuple[int, int, int]:
         """Sum of (added, deleted, files) between two root trees, as git numstat."""
         adds = dels = files = 0
-        for old, new in self.tree_diff.changes(old_tree, new_tree):
+        for _path, old, new in self.tree_diff.changes(old_tree, new_tree):
             files += 1
             a, d = self._file_counts(old, new)
             adds += a

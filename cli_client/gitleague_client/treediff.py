@@ -68,32 +68,38 @@ class TreeDiff:
         self.parse = re.compile(rb"[^\0]*\0.{%d}" % oid_length, re.S).findall
 
     def changes(self, old_tree: bytes | None, new_tree: bytes) -> Iterator[tuple]:
-        """Changed files as ``(FileId | None, FileId | None)`` pairs.
+        """Changed files as ``(path, FileId | None, FileId | None)`` triples.
 
-        A path that is a file on one side and a folder on the other is a
-        deletion plus additions, as in git.
+        Modes are git's canonical ones (:func:`canon_mode`), so an old
+        ``100664`` entry whose content did not change is no change. A path
+        that is a file on one side and a folder on the other is a deletion
+        plus additions, as in git.
         """
         width = self.width
-        stack: list[tuple[bytes | None, bytes | None]] = [(old_tree, new_tree)]
+        stack: list[tuple[bytes | None, bytes | None, bytes]] = [(old_tree, new_tree, b"")]
         while stack:
-            old_sha, new_sha = stack.pop()
+            old_sha, new_sha, prefix = stack.pop()
             gone, came = self._entry_changes(old_sha, new_sha)
             pairs: dict[bytes, list] = {}
             for side, entries in ((0, gone), (1, came)):
                 for entry in entries:
                     space = entry.index(b" ")
                     name = entry[space + 1 : -width - 1]
-                    pairs.setdefault(name, [None, None])[side] = (entry[:space], entry[-width:])
-            for o, n in pairs.values():
-                o_dir = o is not None and _is_tree(o[0])
-                n_dir = n is not None and _is_tree(n[0])
+                    mode = _CANON.get(entry[:space]) or canon_mode(entry[:space])
+                    pairs.setdefault(name, [None, None])[side] = (mode, entry[-width:])
+            for name, (o, n) in pairs.items():
+                if o == n:
+                    continue  # only the spelling of the mode differed
+                o_dir = o is not None and o[0] == _DIR
+                n_dir = n is not None and n[0] == _DIR
                 if o_dir or n_dir:
-                    stack.append((o[1] if o_dir else None, n[1] if n_dir else None))
+                    sub = (o[1] if o_dir else None, n[1] if n_dir else None, prefix + name + b"/")
+                    stack.append(sub)
                     o = None if o_dir else o
                     n = None if n_dir else n
                     if o is None and n is None:
                         continue
-                yield o, n
+                yield prefix + name, o, n
 
     def _entry_changes(
         self, old_sha: bytes | None, new_sha: bytes | None
@@ -167,6 +173,26 @@ def _differences(old: list[bytes], new: list[bytes]) -> tuple[list[bytes], list[
     return [e for e in changed if e not in new_set], [e for e in changed if e in new_set]
 
 
-def _is_tree(mode: bytes) -> bool:
-    # Canonical git writes "40000"; some old tools wrote "040000".
-    return mode == b"40000" or int(mode, 8) & 0o170000 == 0o040000
+_DIR = b"40000"
+_CANON = {m: m for m in (b"100644", b"100755", b"120000", _DIR, b"160000")}
+
+
+def canon_mode(mode: bytes) -> bytes:
+    """A tree entry's mode as git compares it (``canon_mode`` in git's cache.h).
+
+    Early git and other tools wrote modes such as ``100664`` or ``040000``:
+    a regular file is ``100755`` when the owner may execute it, else
+    ``100644``; any mode that is no file, symlink or folder is a gitlink.
+    """
+    try:
+        value = int(mode, 8)
+    except ValueError:
+        return b"160000"
+    kind = value & 0o170000
+    if kind == 0o100000:
+        return b"100755" if value & 0o100 else b"100644"
+    if kind == 0o120000:
+        return b"120000"
+    if kind == 0o040000:
+        return _DIR
+    return b"160000"

@@ -24,7 +24,7 @@ from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.linediff import count_changes
 from gitleague_client.myers import changed_counts
 from gitleague_client.objects import PackStore
-from gitleague_client.treediff import TreeDiff
+from gitleague_client.treediff import TreeDiff, canon_mode
 
 KEYS = {
     "sha",
@@ -378,7 +378,7 @@ def _naive_changes(old: bytes, new: bytes) -> set:
         entries = {}
         for e in _ENTRY.findall(raw):
             mode, _, name = e[:-21].partition(b" ")
-            entries[name] = (mode, e[-20:])
+            entries[name] = (canon_mode(mode), e[-20:])
         return entries
 
     a, b = parse(old), parse(new)
@@ -421,7 +421,7 @@ def test_tree_diff_parses_only_what_changed_and_agrees(seed: int) -> None:
         new_id = b"%020d" % step
         objects[new_id] = raw = _tree(current)
         assert len(raw) > 4096  # the trimming path, not the small-tree one
-        got = {(o, n) for o, n in diff.changes(old_id, new_id)}
+        got = {(o, n) for _, o, n in diff.changes(old_id, new_id)}
         assert got == _naive_changes(old_raw, raw), step
         old_id, old_raw = new_id, raw
 
@@ -438,11 +438,11 @@ def test_tree_diff_when_an_old_boundary_is_not_a_new_one() -> None:
     new += _tree([(b"100644", b"c", b"\3" * 20)])
     objects = {b"old": old, b"new": new}
     diff = TreeDiff(lambda sha: (2, objects[sha]))
-    got = {(o, n) for o, n in diff.changes(b"old", b"new")}
+    got = {(o, n) for _, o, n in diff.changes(b"old", b"new")}
     assert got == _naive_changes(old, new)
-    # "e" gone, "z" new, and "b" parsed in the new tree as mode "4".
+    # "e" gone, "z" new, and "b" parsed in the new tree as mode "4" (a gitlink to git).
     assert len(got) == 3
-    assert ((b"100644", tail_sha), (b"4", tail_sha)) in got
+    assert ((b"100644", tail_sha), (b"160000", tail_sha)) in got
 
 
 def _lcs(a: list, b: list) -> int:
