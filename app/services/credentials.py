@@ -110,8 +110,11 @@ def set_credentials(
     )
 
 
-def clear_credentials(actor: Principal | str, repo: Repo) -> bool:
-    """Delete the stored credentials; returns whether there were any."""
+def clear_credentials(actor: Principal | str, repo: Repo, *, reason: str | None = None) -> bool:
+    """Delete the stored credentials; returns whether there were any.
+
+    ``reason`` goes into the audit entry when the server, not the user, asked.
+    """
     if isinstance(actor, Principal):
         actor.require_scope("write:repos")
     had = repo.has_credentials
@@ -119,7 +122,10 @@ def clear_credentials(actor: Principal | str, repo: Repo) -> bool:
     repo.credentials_updated_at = None
     if had and needs_credentials(repo):
         repo.sync_status = SyncStatus.NEEDS_CREDENTIALS.value
-    audit.record("credentials_cleared", actor=actor, repo_id=repo.id, data={"had": had})
+    facts: dict[str, object] = {"had": had}
+    if reason:
+        facts["reason"] = reason
+    audit.record("credentials_cleared", actor=actor, repo_id=repo.id, data=facts)
     return had
 
 

@@ -14,9 +14,10 @@ from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedErr
 from ..models import Commit, Project, Repo, SyncStatus
 from ..models.repo import new_repo_id
 from ..sync_methods import get_registry
-from . import audit
+from . import audit, credentials, remote_url
 from .auth import Principal
 
+ORIGIN_CHANGED = "git_url moved to another scheme, host or port"
 REPO_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 DEFAULT_SYNC_METHOD = "push_client"
 
@@ -134,15 +135,24 @@ def create_repo(
 
 
 def update_repo(principal: Principal, repo: Repo, changes: dict[str, Any]) -> Repo:
-    """Change name, git_url or branch (the sync method changes only by migration)."""
+    """Change name, git_url or branch (the sync method changes only by migration).
+
+    A git_url on another origin (scheme, host or port) deletes the stored
+    token: it was given for the old origin, and the next pull would send it
+    to the new one. The repo then waits for credentials again.
+    """
     principal.require_scope("write:repos")
+    moved = False
     if "git_url" in changes:
         normalized = normalized_url(changes["git_url"])
         _check_unique(repo.project, normalized, exclude_id=repo.id)
+        moved = not remote_url.token_may_follow(repo, changes["git_url"])
         repo.git_url_normalized = normalized
     for key, value in changes.items():
         setattr(repo, key, value)
     audit.record("repo_updated", actor=principal, repo_id=repo.id, data=dict(changes))
+    if moved and repo.has_credentials:
+        credentials.clear_credentials(principal, repo, reason=ORIGIN_CHANGED)
     return repo
 
 
