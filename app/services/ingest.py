@@ -2,7 +2,8 @@
 
 Commits are deduplicated by (repo, sha) in the database itself with
 ``INSERT ... ON CONFLICT DO NOTHING``, so two writers sending one sha at the
-same moment still leave one row.
+same moment still leave one row; rows are inserted in sha order, so writers
+sending the same shas in different orders cannot deadlock.
 """
 
 from __future__ import annotations
@@ -124,7 +125,10 @@ def store_commits(repo_id: str, commits: list[WireCommit]) -> int:
     # covers a writer that stores one of them in between.
     for sha in _already_stored(conn, repo_id, list(by_sha)):
         del by_sha[sha]
-    unique = list(by_sha.values())
+    # Rows go in sha order: writers whose batches share shas then take the
+    # key's row locks in one order and wait for each other instead of
+    # deadlocking (PostgreSQL inserts json_to_recordset's rows in order).
+    unique = [by_sha[sha] for sha in sorted(by_sha)]
     if not unique:
         return 0
     if conn.dialect.name == "postgresql":
