@@ -18,6 +18,7 @@ from urllib3.util.retry import Retry
 
 from gitleague_client import __version__
 from gitleague_client.errors import ClientError, ExitCode
+from gitleague_client.text import printable
 
 #: A sync run's id: an integer on the reference server, passed back exactly as received.
 RunId = int | str
@@ -250,7 +251,7 @@ def _error_from(resp: requests.Response) -> ApiError:
             limit = err.get("limit", body.get("limit"))
     except ValueError:
         message = resp.text.strip()[:200]
-    message = message or f"HTTP {resp.status_code} {resp.reason}"
+    message = printable(message or f"HTTP {resp.status_code} {resp.reason}")
     if resp.status_code == 401:
         return AuthError(None if message.startswith("API key not found") else message)
     if resp.status_code == 413:

@@ -13,7 +13,9 @@ from gitleague_client.api import ApiClient, ApiError, mask_key
 from gitleague_client.config import Config, RepoConfig
 from gitleague_client.errors import ClientError, ExitCode
 from gitleague_client.fetch import BranchNotFoundError, local_head, open_repo, origin_url
+from gitleague_client.text import printable
 from gitleague_client.upload import ServerRepos
+from gitleague_client.urls import redact_url
 
 #: Sync methods known to accept pushes when the server does not say (``accepts_pushes``).
 PUSH_METHODS = frozenset({"push_client"})
@@ -112,9 +114,10 @@ def _repo_facts(directory: ServerRepos, cfg: RepoConfig) -> list[str]:
         if not git_url:
             raise ClientError("path does not exist and no git_url is configured to clone it")
         server = directory.find(cfg.project_id, git_url)
-        facts.append(f"not cloned yet (sync will clone {git_url})")
-    facts.append(f"registered as {server.get('name') or server['id']} ({server['id']})")
-    method = str(server.get("sync_method") or "")
+        facts.append(f"not cloned yet (sync will clone {redact_url(git_url)})")
+    name = printable(server.get("name") or server["id"])
+    facts.append(f"registered as {name} ({printable(server['id'])})")
+    method = printable(server.get("sync_method") or "")
     accepts = server.get("accepts_pushes")
     if accepts is False or (accepts is None and method not in PUSH_METHODS):
         raise ApiError(

@@ -14,14 +14,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
 
 import yaml
 from dulwich.refs import check_ref_format
 
 from gitleague_client.errors import ClientError, ExitCode
-from gitleague_client.urls import normalize_git_url, url_problem
-from gitleague_client.yamlnodes import NodeChecker, kind
+from gitleague_client.urls import normalize_git_url, redact_url, split_url, url_problem
+from gitleague_client.yamlnodes import NodeChecker, graph_problems, kind
 
 if TYPE_CHECKING:
     from dulwich.refs import Ref
@@ -156,6 +155,10 @@ def load_config(path: str | os.PathLike[str], env_api_key: str | None = None) ->
         raise ConfigError([f"{cfg_path}:{line}: invalid YAML: {exc.problem or exc}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{cfg_path}: invalid YAML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{cfg_path}: invalid YAML: nested too deeply"]) from None
+    if root is not None and (unsafe := graph_problems(root, cfg_path)):
+        raise ConfigError(unsafe)
     checker = _Checker(cfg_path)
     config = checker.check_root(root, env_api_key)
     if checker.problems or config is None:
@@ -215,8 +218,8 @@ class _Checker(NodeChecker):
         url = self.required_str(fields, "api_url", "", root)
         if url is None:
             return None
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        parts = split_url(url.strip())
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             self.problem(
                 fields["api_url"],
                 "api_url",
@@ -305,7 +308,9 @@ class _Checker(NodeChecker):
         raw_path = self.required_str(fields, "path", where, node)
         git_url = self.optional_str(fields, "git_url", where)
         if git_url is not None and (why := url_problem(git_url)):
-            self.problem(fields["git_url"], f"{where}.git_url", f"{why}; got {git_url!r}")
+            self.problem(
+                fields["git_url"], f"{where}.git_url", f"{why}; got {redact_url(git_url)!r}"
+            )
             git_url = None
         ssh_key = self.check_ssh_key(fields, where)
         branch = self.optional_str(fields, "branch", where)
@@ -323,7 +328,7 @@ class _Checker(NodeChecker):
             url_key = (project_id, normalize_git_url(git_url))
             first = self._seen_urls.setdefault(url_key, line)
             if first != line:
-                why = f"duplicate repo: {git_url} is already listed on line {first}"
+                why = f"duplicate repo: {redact_url(git_url)} is already listed on line {first}"
                 self.problem(fields["git_url"], f"{where}.git_url", why)
         if path is None or project_id is None or project_name is None:
             return None

@@ -32,7 +32,7 @@ from gitleague_client.errors import ClientError
 if TYPE_CHECKING:
     from dulwich.objects import ObjectID
     from dulwich.refs import Ref
-from gitleague_client.urls import is_ssh_url, normalize_git_url
+from gitleague_client.urls import is_ssh_url, normalize_git_url, redact_url
 
 BRANCH_HINT = (
     '1. Check branch name in repos.yaml (default: "main")\n'
@@ -160,7 +160,7 @@ def fetch_branch(
             pool_manager=_http_pool(url, timeouts),
         )
     except ValueError as exc:
-        raise FetchError(f"cannot fetch from {url}: {exc}") from None
+        raise FetchError(f"cannot fetch from {redact_url(url)}: {exc}") from None
     opened = _track_connections(client)
     try:
         client.fetch(
@@ -172,11 +172,11 @@ def fetch_branch(
         )
     except HTTPUnauthorized:
         raise FetchError(
-            f"fetch from {url} failed: the remote asks for credentials",
+            f"fetch from {redact_url(url)} failed: the remote asks for credentials",
             hint="Use an SSH git_url with ssh_key, or a URL that needs no login.",
         ) from None
     except NotGitRepository:
-        raise FetchError(f"fetch from {url} failed: not a git repository") from None
+        raise FetchError(f"fetch from {redact_url(url)} failed: not a git repository") from None
     except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
         # HangupException is a GitProtocolError carrying ssh's own message.
         raise _fetch_failed(url, exc) from None
@@ -185,7 +185,7 @@ def fetch_branch(
             proto.close()  # idempotent: a no-op for connections dulwich closed itself
         client.close()
     if "sha" not in found:
-        raise BranchNotFoundError(branch, url)
+        raise BranchNotFoundError(branch, redact_url(url))
     return found["sha"]
 
 
@@ -214,7 +214,9 @@ _UNREACHABLE = (
 
 def _fetch_failed(url: str, exc: BaseException) -> FetchError:
     """The error for a failed fetch: the guide's "Connection timeout" when unreachable."""
-    text = str(exc)
+    shown = redact_url(url)
+    text = str(exc).replace(url, shown)
+    url = shown
     for marker, reason in _UNREACHABLE:
         if marker in text:
             return FetchError(

@@ -6,11 +6,13 @@ With an API URL and key the file lists the projects and repos the key reaches; w
 
 from __future__ import annotations
 
-import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from gitleague_client.api import ApiClient
 from gitleague_client.config import API_KEY_ENV, PLACEHOLDER_KEY
@@ -89,13 +91,15 @@ def render(api_url: str, api_key: str | None, projects: list[ProjectEntry]) -> s
     for project in projects or EXAMPLE:
         if not project.repos:
             # An empty repos list is invalid; leave the project out but say why.
-            lines.append(f"  # {project.name} ({project.project_id}): no repos on the server yet")
+            lines.append(
+                f"  # {_q(project.name)} ({_q(project.project_id)}): no repos on the server yet"
+            )
             continue
         lines.append(f"  - name: {_q(project.name)}")
         lines.append(f"    project_id: {_q(project.project_id)}  # From web UI")
         lines.append("    repos:")
         for repo in project.repos:
-            comment = f"  # {repo.name}" if repo.name and not example else ""
+            comment = f"  # {_q(repo.name)}" if repo.name and not example else ""
             lines.append(f"      - path: {_q(repo.path)}{comment}")
             lines.append(f"        git_url: {_q(repo.git_url)}")
             if example:
@@ -176,5 +180,13 @@ def _candidate_dirs(top: Path, depth: int) -> Iterator[Path]:
 
 
 def _q(value: str) -> str:
-    # A JSON string is a valid double-quoted YAML scalar, with every escape done right.
-    return json.dumps(value, ensure_ascii=False)
+    """``value`` as a double-quoted YAML scalar on one line, written by YAML's own emitter.
+
+    Names come from the server: every line break (``\n``, ``\x85``, ``\u2028``), quote,
+    control or non-printable character is escaped, so a name can neither start a line
+    of its own (and inject a repo) nor make the file unreadable; it reads back as is.
+    """
+    text = yaml.safe_dump(
+        str(value), default_style='"', allow_unicode=True, width=math.inf, explicit_end=False
+    )
+    return text.rstrip("\n")

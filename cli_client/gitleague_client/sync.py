@@ -38,6 +38,7 @@ from gitleague_client.fetch import (
 )
 from gitleague_client.incremental import Plan, plan_upload
 from gitleague_client.sshmux import SshMultiplexer, target_of
+from gitleague_client.text import printable
 from gitleague_client.upload import Progress, ServerRepos, Uploader
 
 NO_NEW_COMMITS = "No new commits"
@@ -230,7 +231,7 @@ class _Job:
                 )
             self.server_repo = directory.find(cfg.project_id, git_url)
             result.repo_id = str(self.server_repo["id"])
-            result.name = str(self.server_repo.get("name") or result.name)
+            result.name = printable(self.server_repo.get("name") or result.name)
             self.git_url = git_url
             self.branch = cfg.branch or self.server_repo.get("branch") or "main"
             target = _scan_target(cfg, options, base, git_url, self.branch)

@@ -15,7 +15,7 @@ from gitleague_client.api import (
     RunId,
 )
 from gitleague_client.errors import ClientError
-from gitleague_client.urls import normalize_git_url
+from gitleague_client.urls import normalize_git_url, redact_url
 
 if TYPE_CHECKING:
     from gitleague_client.sync import RepoResult
@@ -47,10 +47,11 @@ class ServerRepos:
         """The repo for ``git_url`` in the project, with ``last_ingested_sha`` and counts."""
         item = self._listed(project_id).get(normalize_git_url(git_url))
         if item is None:
-            matches = self._ask(project_id, git_url)
+            shown = redact_url(git_url)  # a token in the URL reaches no log, no screen
+            matches = self._ask(project_id, shown)
             if not matches:
                 raise RepositoryNotFoundError(
-                    f"no repo with git_url {git_url} in project {project_id}"
+                    f"no repo with git_url {shown} in project {project_id}"
                 )
             item = matches[0]
         if "last_ingested_sha" not in item or "commit_count" not in item:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 #: Schemes dulwich can fetch from.
 SCHEMES = frozenset({"http", "https", "ssh", "git", "git+ssh", "ssh+git", "file"})
@@ -19,12 +19,43 @@ SCHEMES = frozenset({"http", "https", "ssh", "git", "git+ssh", "ssh+git", "file"
 _SCP_RE = re.compile(r"^(?:(?P<user>[^@/\s]+)@)?(?P<host>[A-Za-z0-9.\-]{2,}):(?P<path>[^/\\].*)$")
 
 
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit(url)``, or None for what it refuses (``https://a]/b``: "Invalid IPv6 URL")."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the secrets people put in it, fit to print or to send to the server.
+
+    ``https://x-access-token:ghp_...@github.com/o/r`` becomes ``https://github.com/o/r``:
+    over HTTP(S) the user part of a URL is a credential (a token as user name works too).
+    An SSH login name stays (it is not a secret, and ``git@`` is part of the address);
+    a password never does. SCP-like ``git@host:path`` carries no password.
+    """
+    if "://" not in url or "@" not in url:
+        return url
+    parts = split_url(url)
+    if parts is None or parts.hostname is None:
+        # Not a URL we can take apart: keep only what follows the last "@".
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if parts.username and parts.scheme.lower() in {"ssh", "git+ssh", "ssh+git"}:
+        netloc = f"{parts.username}@{netloc}"
+    return parts._replace(netloc=netloc).geturl()
+
+
 def url_problem(url: str) -> str | None:
     """Return why ``url`` is not a git URL the client can fetch, or None when it is."""
     if not url.strip() or url != url.strip():
         return "must be a non-empty URL without surrounding spaces"
     if "://" in url:
-        parts = urlsplit(url)
+        parts = split_url(url)
+        if parts is None:
+            return "not a valid URL (unbalanced [ ] around the host?)"
         if parts.scheme.lower() not in SCHEMES:
             allowed = ", ".join(sorted(SCHEMES))
             return f"unsupported URL scheme {parts.scheme!r} (use one of: {allowed})"
@@ -51,7 +82,8 @@ def url_problem(url: str) -> str | None:
 def is_ssh_url(url: str) -> bool:
     """True when fetching ``url`` goes through the system's ``ssh``."""
     if "://" in url:
-        return urlsplit(url).scheme.lower() in {"ssh", "git+ssh", "ssh+git"}
+        parts = split_url(url)
+        return parts is not None and parts.scheme.lower() in {"ssh", "git+ssh", "ssh+git"}
     return not _is_local_path(url) and bool(_SCP_RE.match(url))
 
 
@@ -60,8 +92,13 @@ def ssh_login(url: str) -> tuple[str | None, str, int | None] | None:
     if not is_ssh_url(url):
         return None
     if "://" in url:
-        parts = urlsplit(url)
-        return (parts.username, parts.hostname, parts.port) if parts.hostname else None
+        parts = split_url(url)
+        if parts is None or not parts.hostname:
+            return None
+        try:
+            return parts.username, parts.hostname, parts.port
+        except ValueError:  # a port that is not a number
+            return None
     m = _SCP_RE.match(url)
     return (m.group("user"), m.group("host"), None) if m else None
 
@@ -74,12 +111,18 @@ def normalize_git_url(url: str) -> str:
     """
     url = url.strip()
     if "://" in url:
-        parts = urlsplit(url)
+        parts = split_url(url)
+        if parts is None:
+            return url
         if parts.scheme.lower() == "file":
             return "file://" + _clean_path(os.path.abspath(parts.path))
         host = (parts.hostname or "").lower()
-        if parts.port and parts.port not in (22, 80, 443, 9418):
-            host = f"{host}:{parts.port}"
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if port and port not in (22, 80, 443, 9418):
+            host = f"{host}:{port}"
         return host + "/" + _clean_path(parts.path)
     if _is_local_path(url):
         return "file://" + _clean_path(os.path.abspath(os.path.expanduser(url)))

@@ -8,11 +8,81 @@ schema on it.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
+
+#: Nodes a document may hold once its aliases are expanded. repos.yaml has a few
+#: hundred; an "alias bomb" of 10 KB expands to billions, which would take minutes
+#: and gigabytes to walk (and report).
+MAX_EXPANDED_NODES = 100_000
+#: Tags the safe loader builds; anything else (``!!python/unicode``, ``!custom``) is refused.
+SAFE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")
+)
+
+
+def graph_problems(root: yaml.Node, path: Path) -> list[str]:
+    """What makes a composed document unsafe to walk: foreign tags, cycles, alias bombs.
+
+    ``yaml.compose`` shares one node for every alias of an anchor; walking (or
+    loading) the document visits it once per alias. The expanded size is counted
+    over the shared graph in linear time (memoized per node), before anything walks it.
+    """
+    problems: list[str] = []
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _Unsafe(node, "an alias refers to a node that contains it (a cycle)")
+        if node.tag == "tag:yaml.org,2002:merge":
+            raise _Unsafe(node, "merge keys (<<) are not supported; write the fields out")
+        if node.tag not in SAFE_TAGS:
+            raise _Unsafe(node, f"unsupported YAML tag {node.tag!r}; use plain values")
+        active.add(key)
+        total = 1 + sum(size(child) for child in _children(node))
+        active.discard(key)
+        if total > MAX_EXPANDED_NODES:
+            raise _Unsafe(
+                node,
+                f"the document expands to more than {MAX_EXPANDED_NODES:,} values "
+                "through its aliases (*name); write the values out instead",
+            )
+        sizes[key] = total
+        return total
+
+    try:
+        size(root)
+    except _Unsafe as exc:
+        line = exc.node.start_mark.line + 1
+        problems.append(f"{path}:{line}: {exc.why}")
+    except RecursionError:
+        problems.append(f"{path}: the document is nested too deeply")
+    return problems
+
+
+class _Unsafe(Exception):
+    def __init__(self, node: yaml.Node, why: str) -> None:
+        super().__init__(why)
+        self.node = node
+        self.why = why
+
+
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        yield from node.value
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
 
 
 class NodeChecker:
