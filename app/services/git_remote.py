@@ -1,4 +1,4 @@
-"""The server's git layer: remote URL policy, ls-remote, bare mirrors, branch fetch.
+"""The server's git layer: ls-remote, bare mirrors, branch fetch (URL policy: remote_url).
 
 Everything is dulwich; no git binary runs, so a token never reaches a
 process's argv, a git config file or a URL. Credentials go to dulwich's
@@ -9,24 +9,45 @@ secret (URLs with a password in them are refused).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
-import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
 
-from dulwich.client import GitClient, HTTPUnauthorized, Urllib3HttpGitClient
+from dulwich.client import (
+    GitClient,
+    HTTPUnauthorized,
+    Urllib3HttpGitClient,
+    default_user_agent_string,
+)
 from dulwich.client import get_transport_and_path as _local_transport
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.repo import Repo as GitRepo
 from gitleague_client.fetch import branch_ref, init_clone, record_head
 from gitleague_client.urls import normalize_git_url
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
-from ..errors import GitLeagueError, ValidationFailedError
+from ..errors import GitLeagueError
 from .credentials import Credentials
+from .remote_url import PinnedPoolManager, RemoteTarget, RemoteUrlRefusedError, check_remote_url
+
+__all__ = [
+    "AuthenticationFailedError",
+    "BranchNotFoundError",
+    "RemoteError",
+    "RemoteRedirectError",
+    "RemoteRepositoryNotFoundError",
+    "RemoteTarget",
+    "RemoteTimeoutError",
+    "RemoteUrlRefusedError",
+    "check_remote_url",
+    "fetch_branch",
+    "mirror_path",
+    "open_mirror",
+    "remote_head",
+]
 
 
 class RemoteError(GitLeagueError):
@@ -62,57 +83,10 @@ class RemoteTimeoutError(RemoteError):
     kind = "timeout"
 
 
-class RemoteUrlRefusedError(ValidationFailedError):
-    """The URL is not allowed for pull sync (see :func:`check_remote_url`)."""
+class RemoteRedirectError(RemoteError):
+    """The remote answered with a redirect, which a pull never follows."""
 
-    code = "remote_url_refused"
-
-
-# -- URL policy ----------------------------------------------------------------
-
-
-def check_remote_url(url: str, *, allow_local: bool) -> None:
-    """Refuse URLs a server must not fetch.
-
-    Always refused: ``ext::`` and other transport helpers, option-like
-    values (a leading ``-``), scp-like and ssh URLs (pull uses HTTPS tokens),
-    and URLs carrying a password. Local paths, ``file://``, plain ``http``
-    and loopback or private addresses only with ``allow_local``.
-    """
-    if not url or url != url.strip() or url.startswith("-") or "::" in url.split("/")[0]:
-        raise RemoteUrlRefusedError(f"remote URL refused: {url[:200]!r} is not an https URL")
-    if "://" not in url:
-        if allow_local and url.startswith("/"):
-            return
-        raise RemoteUrlRefusedError("remote URL refused: pull sync needs an https:// URL")
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if parts.password is not None:
-        raise RemoteUrlRefusedError(
-            "remote URL refused: it contains a password; store the token as credentials"
-        )
-    if scheme == "https" or (allow_local and scheme in ("http", "file")):
-        if scheme != "file" and not parts.hostname:
-            raise RemoteUrlRefusedError("remote URL refused: it has no host name")
-        if scheme != "file" and not allow_local and _is_internal(parts.hostname or ""):
-            raise RemoteUrlRefusedError(
-                f"remote URL refused: {parts.hostname} is a loopback or private address "
-                "(set GITLEAGUE_ALLOW_LOCAL_REMOTES=true on self-hosted servers)"
-            )
-        return
-    raise RemoteUrlRefusedError(f"remote URL refused: scheme {scheme!r} (pull sync uses https)")
-
-
-def _is_internal(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return False  # cannot resolve: the fetch will fail with a network error
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_loopback or addr.is_private or addr.is_link_local or addr.is_unspecified:
-            return True
-    return False
+    kind, permanent = "redirected", True
 
 
 # -- talking to the remote -----------------------------------------------------
@@ -123,6 +97,7 @@ class _HttpClient(Urllib3HttpGitClient):
 
     dulwich 1.2 raises on 401/404/other statuses without releasing the
     response it opened unread, leaking its socket until garbage collection.
+    A redirect is refused, not followed: its target was never checked.
     """
 
     def _http_request(
@@ -136,8 +111,14 @@ class _HttpClient(Urllib3HttpGitClient):
         if not raise_for_status or resp.status == 200:
             return resp, read
         status, challenge = resp.status, resp.headers.get("WWW-Authenticate")
+        location = resp.headers.get("Location")
         resp.close()  # urllib3 2: close the socket, then give the slot back
         resp.release_conn()  # type: ignore[attr-defined]
+        if 300 <= status < 400:
+            raise RemoteRedirectError(
+                f"the remote {self._base_url} redirected to {_shown(location)}: pull sync "
+                "follows no redirect; set git_url to the repository's current https URL"
+            )
         if status == 404:
             raise NotGitRepository
         if status == 401:
@@ -145,18 +126,37 @@ class _HttpClient(Urllib3HttpGitClient):
         raise GitProtocolError(f"unexpected http resp {status} for {url}")
 
 
-def _client(url: str, creds: Credentials | None, timeout: float) -> tuple[GitClient, str]:
-    scheme = urlsplit(url).scheme.lower() if "://" in url else "file"
-    if scheme in ("http", "https"):
-        http = _HttpClient(
-            url,
-            username=creds.http_username if creds else None,
-            password=creds.token if creds else None,
-            timeout=timeout,
-            quiet=True,
-        )
-        return http, ""
-    return _local_transport(url, quiet=True)
+def _shown(location: str | None) -> str:
+    """A redirect target without user info or query (either could hold a secret)."""
+    try:
+        parts = parse_url(location or "")
+    except LocationParseError:
+        return "an unreadable location"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme or 'https'}://{parts.host or '?'}{port}{parts.path or ''}"
+
+
+def _client(
+    target: RemoteTarget, creds: Credentials | None, timeout: float
+) -> tuple[GitClient, str]:
+    """A dulwich client for ``target``; http(s) connects only to its checked address."""
+    if target.address is None:
+        return _local_transport(target.url, quiet=True)
+    pool = PinnedPoolManager(
+        target,
+        headers={"User-agent": default_user_agent_string()},
+        cert_reqs="CERT_REQUIRED",
+        timeout=timeout,
+    )
+    http = _HttpClient(
+        target.url,
+        pool_manager=pool,
+        username=creds.http_username if creds else None,
+        password=creds.token if creds else None,
+        timeout=timeout,
+        quiet=True,
+    )
+    return http, ""
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -211,10 +211,14 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 
 def remote_head(
-    url: str, branch: str, creds: Credentials | None, *, timeout: float
+    target: RemoteTarget, branch: str, creds: Credentials | None, *, timeout: float
 ) -> bytes | None:
-    """The branch's head sha on the remote (``git ls-remote``), None when no such branch."""
-    client, path = _client(url, creds, timeout)
+    """The branch's head sha on the remote (``git ls-remote``), None when no such branch.
+
+    ``target`` comes from :func:`check_remote_url`, which picked the address.
+    """
+    url = target.url
+    client, path = _client(target, creds, timeout)
     want = branch_ref(branch)
     try:
         refs = client.get_refs(path.encode(), ref_prefix=[want]).refs
@@ -227,9 +231,15 @@ def remote_head(
 
 
 def fetch_branch(
-    mirror: GitRepo, url: str, branch: str, creds: Credentials | None, *, timeout: float
+    mirror: GitRepo,
+    target: RemoteTarget,
+    branch: str,
+    creds: Credentials | None,
+    *,
+    timeout: float,
 ) -> bytes:
     """Fetch only ``branch`` into ``mirror`` and move the mirror's branch; returns the head."""
+    url = target.url
     want_ref = branch_ref(branch)
     found: dict[str, bytes] = {}
 
@@ -240,7 +250,7 @@ def fetch_branch(
         found["sha"] = sha
         return [] if cast(Any, sha) in mirror.object_store else [sha]
 
-    client, path = _client(url, creds, timeout)
+    client, path = _client(target, creds, timeout)
     try:
         client.fetch(
             path,

@@ -131,11 +131,12 @@ def _run_locked(repo_id: str, config: Any) -> PullOutcome:
         db.session.commit()
         return PullOutcome(repo_id, "needs_credentials", "no credentials stored")
     url, branch, since = repo.git_url, repo.branch, repo.last_ingested_sha
-    git_remote.check_remote_url(url, allow_local=config["GITLEAGUE_ALLOW_LOCAL_REMOTES"])
+    # Resolved once here: both requests below connect to the address checked now.
+    target = git_remote.check_remote_url(url, allow_local=config["GITLEAGUE_ALLOW_LOCAL_REMOTES"])
     creds = credentials.load(repo, config["GITLEAGUE_ENCRYPTION_KEYS"])
     db.session.commit()  # hold no transaction (nor SQLite's write lock) over the network
     timeout = config["GITLEAGUE_GIT_TIMEOUT"]
-    head = git_remote.remote_head(url, branch, creds, timeout=timeout)
+    head = git_remote.remote_head(target, branch, creds, timeout=timeout)
     if head is None:
         raise git_remote.BranchNotFoundError(f"branch not found: '{branch}' in {url}")
     if since is not None and head.decode() == since:
@@ -143,7 +144,7 @@ def _run_locked(repo_id: str, config: Any) -> PullOutcome:
     path = git_remote.mirror_path(config["GITLEAGUE_MIRROR_DIR"], repo_id)
     mirror = git_remote.open_mirror(path, url, branch)
     try:
-        head = git_remote.fetch_branch(mirror, url, branch, creds, timeout=timeout)
+        head = git_remote.fetch_branch(mirror, target, branch, creds, timeout=timeout)
         return _ingest(repo_id, mirror, head, since, config)
     finally:
         mirror.close()

@@ -1,21 +1,80 @@
-"""Where a git URL points: its origin, and whether a stored token may follow it.
+"""Which git URLs the server may fetch, and where exactly a fetch connects.
 
 A stored token is sent to the remote's origin (scheme, host, port) as basic
-auth. :func:`origin` is what decides whether a changed ``git_url`` still
-points at the origin the token was given for; it parses URLs the way
-urllib3 (the HTTP stack dulwich fetches with) does.
+auth, so the server must know that origin exactly as its HTTP stack
+(urllib3, under dulwich) will see it. A URL that ``urllib.parse`` and
+urllib3 read differently (``https://169.254.169.254\\@github.com/``) is
+refused, as are backslashes, spaces, control characters and user info.
+The host name is resolved once; every address must be global (unless
+``GITLEAGUE_ALLOW_LOCAL_REMOTES``), and the fetch connects to the checked
+address (:class:`PinnedPoolManager`) instead of resolving the name again,
+so DNS cannot answer differently the second time. Redirects are not
+followed (see :mod:`app.services.git_remote`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from urllib3 import PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from .. import models
+from ..errors import GitLeagueError, ValidationFailedError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ssh": 22, "git": 9418}
+#: Not global, whatever this Python's ``is_global`` says (it changed across 3.11-3.13).
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "192.0.0.0/24",
+        "::/96",  # IPv4-compatible (deprecated) addresses
+        "64:ff9b::/96",  # NAT64: reaches the IPv4 address inside
+        "64:ff9b:1::/48",
+        "2002::/16",  # 6to4: likewise
+        "2001::/32",  # Teredo
+    )
+)
+_FORBIDDEN_CHARS = frozenset("\\ \t\r\n\x00\x7f") | frozenset(map(chr, range(32)))
 
 Origin = tuple[str, str, int | None]
+
+
+class RemoteUrlRefusedError(ValidationFailedError):
+    """The URL is not allowed for pull sync (see :func:`check_remote_url`)."""
+
+    code = "remote_url_refused"
+
+
+class NameResolutionError(GitLeagueError):
+    """DNS did not answer now (a retry may work); an unknown name is refused instead."""
+
+    code = "remote_error"
+    status = 502
+    kind = "network"
+    permanent = False
+
+
+@dataclass(frozen=True)
+class RemoteTarget:
+    """A checked URL; for http(s), the one address every connection goes to."""
+
+    url: str
+    host: str | None = None
+    address: str | None = None
+
+
+def _refuse(reason: str) -> RemoteUrlRefusedError:
+    return RemoteUrlRefusedError(f"remote URL refused: {reason}")
 
 
 def origin(url: str) -> Origin | None:
@@ -41,3 +100,148 @@ def token_may_follow(repo: models.Repo, new_url: str) -> bool:
     """Whether ``repo``'s stored token may be sent to ``new_url``: same origin only."""
     old = origin(repo.git_url)
     return old is not None and old == origin(new_url)
+
+
+def has_user_info(url: str) -> bool:
+    """Whether a ``scheme://`` URL carries ``user@`` or ``user:password@`` (by either parser)."""
+    if "://" not in url:
+        return False
+    # Up to the first "/", so "host?@x" and "host#@x" count too: refusing
+    # them costs nothing, and parsers disagree on where such an authority ends.
+    return "@" in url.split("://", 1)[1].split("/", 1)[0]
+
+
+def authority(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a ``scheme://`` URL; refused unless both parsers agree.
+
+    ``urllib.parse`` (what this module and the client check) and urllib3
+    (what connects) must see the same scheme, host, port and no user info.
+    """
+    if any(c in _FORBIDDEN_CHARS for c in url):
+        raise _refuse("it contains a backslash, a space or a control character")
+    if not url.isascii():
+        raise _refuse("it contains non-ASCII characters (write the host in its xn-- form)")
+    if has_user_info(url):
+        raise _refuse(
+            "it contains user info (user@ or a token); store the token with "
+            "PUT /api/v1/repos/<id>/credentials instead"
+        )
+    try:
+        split = urlsplit(url)
+        mine = (split.scheme.lower(), (split.hostname or "").lower(), split.port)
+        theirs = parse_url(url)
+    except (ValueError, LocationParseError):
+        raise _refuse("it is not a well-formed URL") from None
+    host = (theirs.host or "").lower()
+    if host.startswith("["):
+        host = host[1:-1]
+    if mine != ((theirs.scheme or "").lower(), host, theirs.port) or "%" in split.netloc:
+        raise _refuse("it is ambiguous (URL parsers disagree on its host)")
+    return mine
+
+
+def is_global(address: str) -> bool:
+    """Whether ``address`` is globally routable (mapped and NAT64/6to4 forms refused)."""
+    addr = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if not addr.is_global or addr.is_multicast:
+        return False
+    return not any(addr.version == net.version and addr in net for net in _NOT_GLOBAL)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to; refused when the name does not exist."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError:
+        raise _refuse(f"{host!r} is not a valid host name") from None
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_AGAIN, getattr(socket, "EAI_SYSTEM", None)):
+            raise NameResolutionError(f"network: cannot resolve {host} now") from None
+        raise _refuse(f"{host} does not resolve") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def check_remote_url(url: str, *, allow_local: bool) -> RemoteTarget:
+    """Refuse URLs a server must not fetch; for http(s), pick the address to connect to.
+
+    Always refused: ``ext::`` and other transport helpers, option-like
+    values (a leading ``-``), scp-like and ssh URLs (pull uses HTTPS tokens),
+    URLs with user info, ambiguous URLs (see :func:`authority`) and names
+    that do not resolve. Local paths, ``file://``, plain ``http`` and
+    addresses that are not global only with ``allow_local``.
+    """
+    if not url or url != url.strip() or url.startswith("-") or "::" in url.split("/")[0]:
+        raise _refuse(f"{url[:200]!r} is not an https URL")
+    if "://" not in url:
+        if allow_local and url.startswith("/"):
+            return RemoteTarget(url)
+        raise _refuse("pull sync needs an https:// URL")
+    scheme, host, port = authority(url)
+    if scheme == "file" and allow_local:
+        return RemoteTarget(url)
+    if scheme != "https" and not (allow_local and scheme == "http"):
+        raise _refuse(f"scheme {scheme!r} (pull sync uses https)")
+    if not host:
+        raise _refuse("it has no host name")
+    addresses = resolve(host, port or _DEFAULT_PORTS[scheme])
+    if not allow_local:
+        for address in addresses:
+            if not is_global(address):
+                raise _refuse(
+                    f"{host} is a loopback, private or otherwise non-global address "
+                    f"({address}; set GITLEAGUE_ALLOW_LOCAL_REMOTES=true on self-hosted servers)"
+                )
+    return RemoteTarget(url, host, addresses[0])
+
+
+# -- connecting to the checked address ----------------------------------------
+
+
+def _pinned(base: type[HTTPConnection], address: str) -> type[HTTPConnection]:
+    """``base`` connecting to ``address``; the host name still names the server.
+
+    urllib3 connects to ``_dns_host``; ``host`` keeps the Host header, TLS
+    SNI and certificate check on the name the user gave.
+    """
+
+    class Pinned(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._dns_host = address
+
+    return Pinned
+
+
+class PinnedPoolManager(PoolManager):
+    """A urllib3 pool manager that reaches only ``target``'s host, at its checked address."""
+
+    def __init__(self, target: RemoteTarget, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if target.host is None or target.address is None:
+            raise ValueError("PinnedPoolManager needs an http(s) target")
+        self.target = target
+        self._classes = {
+            "http": _pinned(HTTPConnection, target.address),
+            "https": _pinned(HTTPSConnection, target.address),
+        }
+
+    def urlopen(  # type: ignore[override]
+        self, method: str, url: str, redirect: bool = True, **kw: Any
+    ) -> Any:
+        """Every request, with redirects returned to the caller instead of followed."""
+        return super().urlopen(method, url, redirect=False, **kw)
+
+    def _new_pool(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        request_context: dict[str, Any] | None = None,
+    ) -> HTTPConnectionPool:
+        if host.strip("[]").lower() != self.target.host:
+            raise _refuse(f"{host} is not the checked host {self.target.host}")
+        pool = super()._new_pool(scheme, host, port, request_context)
+        pool.ConnectionCls = self._classes[scheme]  # type: ignore[assignment]
+        return pool
