@@ -4,8 +4,11 @@ Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
 """
 
 import gc
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WORKERS", min(4, multiprocessing.cpu_count() * 2)))
@@ -29,3 +32,39 @@ def post_worker_init(worker):
     rescanned by them, which took a third off the JSON decoding of a batch.
     """
     gc.freeze()
+
+
+#: Set by on_starting when gunicorn made the metrics folder itself (removed on exit).
+_OWN_METRICS_DIR = []
+
+
+def on_starting(server):
+    """Give the workers one folder for their metric files, emptied at start.
+
+    prometheus-client's multiprocess mode: each worker writes its counters
+    to files there and a scrape adds them all up (app/metrics.py). The
+    variable must be set before a worker imports prometheus_client, so it is
+    set here, in the master, before any worker is forked. Files left by an
+    earlier run would add old counts, so they go.
+    """
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        path = tempfile.mkdtemp(prefix="gitleague-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        _OWN_METRICS_DIR.append(path)
+    os.makedirs(path, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live-gauge files (its counters keep counting in the sum)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder if gunicorn made it."""
+    for path in _OWN_METRICS_DIR:
+        shutil.rmtree(path, ignore_errors=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, db, headers, limiter, queue, requestid
+from . import api, cli, db, headers, limiter, metrics, queue, requestid
 from .config import build_config, environment
 from .sync_methods import registry
 
@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     requestid.init_app(app)
     headers.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     registry.init_app(app)
     limiter.init_app(app)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ConflictError
 from .sync_methods.pull_celery import PENDING_STATES, QUEUE_NAME, job_id
 
 if TYPE_CHECKING:
@@ -57,30 +57,46 @@ def get_queue(app: Flask | None = None) -> Queue:
 
 @dataclass
 class Enqueued:
-    """The repo's job, and whether this call created it (False: one was pending)."""
+    """The repo's job, and whether this call created it (False: one was pending).
+
+    ``replaced`` is the state of the pending job that ``force`` replaced.
+    """
 
     job: Job
     created: bool
+    replaced: str | None = None
 
 
-def enqueue_sync(queue: Queue, repo_id: str, *, config: Any) -> Enqueued:
+def enqueue_sync(queue: Queue, repo_id: str, *, config: Any, force: bool = False) -> Enqueued:
     """Queue ``sync_repo(repo_id)`` under its deterministic id, unless one is pending.
 
-    A short Redis lock makes concurrent callers (two schedulers, a
-    scheduler and an admin) see one job; the job itself takes a per-repo
-    lock too, so even a duplicate could not run twice at once.
+    Jobs of dead workers are handed back to RQ first (see
+    :mod:`app.worker`), so a killed worker's job does not count as pending
+    for long. ``force`` replaces a pending job instead; a job running on a
+    live worker is never replaced (ConflictError). A short Redis lock makes
+    concurrent callers (two schedulers, a scheduler and an admin) see one
+    job; the job itself takes a per-repo lock too, so even a duplicate could
+    not run twice at once.
     """
     from rq import Retry
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
+    from .worker import reap_abandoned
+
     jid = job_id(repo_id)
+    reap_abandoned(queue)
+    replaced = None
     with queue.connection.lock(f"gitleague:enqueue:{jid}", timeout=30, blocking_timeout=10):
         try:
             job = Job.fetch(jid, connection=queue.connection)
             status = job.get_status(refresh=True)
-            if status is not None and str(getattr(status, "value", status)) in PENDING_STATES:
-                return Enqueued(job, False)
+            state = str(getattr(status, "value", status))
+            if status is not None and state in PENDING_STATES:
+                if not force:
+                    return Enqueued(job, False)
+                _drop(job, state)
+                replaced = state
         except NoSuchJobError:
             pass
         intervals = list(config["GITLEAGUE_PULL_RETRY_INTERVALS"])
@@ -94,4 +110,23 @@ def enqueue_sync(queue: Queue, repo_id: str, *, config: Any) -> Enqueued:
             failure_ttl=FAILURE_TTL,
             retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
         )
-        return Enqueued(job, True)
+        return Enqueued(job, True, replaced)
+
+
+def _drop(job: Job, state: str) -> None:
+    """Delete a pending job, unless it is running on a worker that is alive.
+
+    A live RQ worker stays subscribed to its command channel; a killed one's
+    connection is gone, so the channel has no subscriber.
+    """
+    from rq.command import PUBSUB_CHANNEL_TEMPLATE
+
+    if state == "started" and job.worker_name:
+        channel = PUBSUB_CHANNEL_TEMPLATE % job.worker_name
+        [(_, listeners)] = job.connection.pubsub_numsub(channel)
+        if listeners:
+            raise ConflictError(
+                f"pull job {job.id} is running on worker {job.worker_name}, which is alive: "
+                "not replaced"
+            )
+    job.delete()

@@ -104,7 +104,13 @@ def run(repo_id: str) -> None:
 
 @sync.command("enqueue")
 @click.argument("repo_ids", nargs=-1, required=True)
-def enqueue(repo_ids: tuple[str, ...]) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a pending job (one left 'started' by a killed worker, say); "
+    "a job running on a live worker is kept.",
+)
+def enqueue(repo_ids: tuple[str, ...], force: bool) -> None:
     """Queue pull syncs of REPO_IDS now (one pending job per repo at most)."""
     from redis.exceptions import RedisError
 
@@ -112,8 +118,11 @@ def enqueue(repo_ids: tuple[str, ...]) -> None:
         queue = get_queue()
         for repo_id in repo_ids:
             _repo(repo_id)
-            result = enqueue_sync(queue, repo_id, config=current_app.config)
-            click.echo(f"{result.job.id}: {'queued' if result.created else 'already pending'}")
+            result = enqueue_sync(queue, repo_id, config=current_app.config, force=force)
+            said = "queued" if result.created else "already pending (--force replaces it)"
+            if result.replaced:
+                said = f"queued (replaced a {result.replaced} job)"
+            click.echo(f"{result.job.id}: {said}")
     except GitLeagueError as exc:
         raise click.ClickException(exc.message) from None
     except RedisError as exc:
@@ -173,6 +182,8 @@ def _print_report(report: pull_schedule.ScheduleReport) -> None:
         f"needs_credentials: {len(report.needs_credentials)}, not due: {report.not_due}",
         err=True,
     )
+    for job in report.abandoned:
+        click.echo(f"{job}: abandoned by a dead worker, handed back to RQ", err=True)
 
 
 @sync.command("worker")
@@ -180,11 +191,11 @@ def _print_report(report: pull_schedule.ScheduleReport) -> None:
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
 def worker(burst: bool, name: str | None) -> None:
     """Run an RQ worker on the gitleague-sync queue, with the app built once."""
-    from rq import Worker
+    from ..worker import SyncWorker
 
     queue = get_queue()
     db.engine.dispose()  # job processes fork from here: share no connection with them
-    Worker([queue], connection=get_redis(), name=name).work(with_scheduler=True, burst=burst)
+    SyncWorker([queue], connection=get_redis(), name=name).work(with_scheduler=True, burst=burst)
 
 
 GROUPS = (sync, credentials_group)

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
+from .. import metrics
 from ..db import db
 from ..errors import ConflictError, PayloadTooLargeError, ValidationFailedError
 from ..models import Commit, Repo
@@ -220,6 +221,7 @@ def record_batch(
 ) -> BatchResult:
     """Store validated rows and move the resume point when nothing was rejected."""
     inserted = store_commits(repo.id, rows)
+    metrics.count_commits(repo.sync_method, inserted)
     result = BatchResult(
         received=received,
         inserted=inserted,

@@ -31,6 +31,7 @@ class ScheduleReport:
     needs_credentials: list[str] = field(default_factory=list)
     not_due: int = 0
     disabled: bool = False
+    abandoned: list[str] = field(default_factory=list)
 
 
 def jitter_seconds(repo_id: str, jitter: int) -> int:
@@ -75,13 +76,20 @@ def due_repos(now: dt.datetime, config: Any) -> tuple[list[str], list[str], int]
 
 
 def schedule_once(queue: Any, config: Any, now: dt.datetime | None = None) -> ScheduleReport:
-    """Queue every due pull repo (nothing when ``PULL_SYNC_ENABLED`` is false)."""
+    """Hand dead workers' jobs back to RQ, then queue every due pull repo.
+
+    Nothing at all when ``PULL_SYNC_ENABLED`` is false.
+    """
     from ..queue import enqueue_sync
+    from ..worker import reap_abandoned
 
     report = ScheduleReport()
     if not config["PULL_SYNC_ENABLED"]:
         report.disabled = True
         return report
+    # Every pass, due or not: a dead worker's job must not stay 'started'
+    # until RQ's ten-minute maintenance.
+    report.abandoned = reap_abandoned(queue)
     due, report.needs_credentials, report.not_due = due_repos(now or utcnow(), config)
     for repo_id in due:
         result = enqueue_sync(queue, repo_id, config=config)
