@@ -20,8 +20,13 @@ ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
 def open_run(repo: Repo, *, method: str, actor: Principal | str) -> SyncRun:
-    """Start a run for ``repo``; runs left open for hours are closed as abandoned."""
-    _close_abandoned(repo, actor)
+    """Start a run for ``repo``, closing the runs it supersedes as abandoned.
+
+    A client syncs a repo with one run at a time, so a run of the same method still
+    open when the next one starts belongs to a client that was killed (or lost its
+    network) before closing it; runs of any method open for hours are dead too.
+    """
+    _close_abandoned(repo, method, actor)
     run = SyncRun(repo_id=repo.id, method=method, status=SyncRunStatus.RUNNING.value)
     if isinstance(actor, Principal):
         run.user_id = actor.user.id
@@ -31,17 +36,21 @@ def open_run(repo: Repo, *, method: str, actor: Principal | str) -> SyncRun:
     return run
 
 
-def _close_abandoned(repo: Repo, actor: Principal | str) -> None:
+def _close_abandoned(repo: Repo, method: str, actor: Principal | str) -> None:
     cutoff = utcnow() - ABANDONED_AFTER
     stale = db.session.scalars(
-        sa.select(SyncRun).where(
+        sa.select(SyncRun)
+        .where(
             SyncRun.repo_id == repo.id,
             SyncRun.status == SyncRunStatus.RUNNING.value,
-            SyncRun.started_at < cutoff,
+            sa.or_(SyncRun.method == method, SyncRun.started_at < cutoff),
         )
+        .order_by(SyncRun.id)
     )
-    for run in stale:
-        finish_run(repo, run, status="failed", error="abandoned: never finished", actor=actor)
+    for run in list(stale):
+        why = "a newer run started" if run.method == method else "open for hours"
+        finish_run(repo, run, status="failed", error=f"abandoned: never finished ({why})",
+                   actor=actor)  # fmt: skip
 
 
 def get_run(repo: Repo, run_id: Any) -> SyncRun:
@@ -58,7 +67,8 @@ def running_run(repo: Repo, run_id: int | None) -> SyncRun | None:
         return None
     run = get_run(repo, run_id)
     if run.status != SyncRunStatus.RUNNING.value:
-        raise ConflictError(f"sync run {run.id} is already {run.status}")
+        why = f": {run.error}" if run.error and run.error.startswith("abandoned") else ""
+        raise ConflictError(f"sync run {run.id} is already {run.status}{why}")
     return run
 
 

@@ -3,18 +3,24 @@
 Reliability is urllib3's ``Retry`` mounted on a requests ``Session``: connection
 errors, timeouts, 408, 429 and 5xx are retried (POSTs too: the server deduplicates
 commits by sha), with exponential backoff plus jitter, honouring ``Retry-After``.
+What an outage looks like (refused connections, 502/503/504) is retried for a time
+budget (``retry_seconds``, 90 s by default: a restart or a database failover passes),
+the rest for ``max_retries`` tries; an outage that outlasts the budget is
+:class:`ServerUnavailableError` (or :class:`UnreachableError`), each with its exit code.
 Every request carries a connect and a read timeout. Other 4xx are not retried and
 become errors carrying the server's own message.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from urllib3.exceptions import NameResolutionError, NewConnectionError, ProtocolError
+from urllib3.util.retry import RequestHistory, Retry
 
 from gitleague_client import __version__
 from gitleague_client.errors import ClientError, ExitCode
@@ -24,11 +30,21 @@ from gitleague_client.text import printable
 RunId = int | str
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Answers of a server that is down or restarting: retried for the time budget, not a count.
+OUTAGE_STATUSES = frozenset({502, 503, 504})
+#: Seconds a request keeps retrying through an outage (a restart, a database failover).
+DEFAULT_RETRY_SECONDS = 90.0
+#: Longest pause between two tries of an outage (backoff doubles up to it).
+BACKOFF_MAX = 10.0
 #: Longest wait a ``Retry-After`` may impose; a cron job must end some day.
 RETRY_AFTER_MAX = 300
 
 API_KEY_HINT = "1. Create API key in web UI\n2. Add to repos.yaml or GITLEAGUE_API_KEY env var"
 REPO_NOT_FOUND_HINT = "1. Verify project_id in repos.yaml from web UI\n2. Verify git_url is correct"
+OUTAGE_HINT = (
+    "The GitLeague server is down or restarting; nothing was lost.\n"
+    "The next run tries again; if this lasts, tell your GitLeague admin."
+)
 TIMEOUT_HINT = (
     "1. Check API URL is correct\n2. Verify network connectivity\n3. Check firewall rules\n"
     "4. Retry (automatic with backoff)"
@@ -65,12 +81,40 @@ class PayloadTooLargeError(ApiError):
 
 
 class UnreachableError(ClientError):
-    """The server could not be reached, even after the retries."""
+    """The server could not be reached, even after the retries.
+
+    The message names what happened: "Connection timeout" (no answer in time),
+    "Connection refused" (nothing listens: a wrong port, or a server that is down)
+    or "Unknown host" (the name does not resolve: a typo in api_url).
+    """
 
     exit_code = ExitCode.UNREACHABLE
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"Connection timeout: {url} ({reason})", hint=TIMEOUT_HINT)
+        title = _UNREACHABLE_TITLES.get(reason, "Connection failed")
+        super().__init__(f"{title}: {url} ({reason})", hint=TIMEOUT_HINT)
+        self.reason = reason
+
+
+_UNREACHABLE_TITLES = {
+    "timed out": "Connection timeout",
+    "connection refused": "Connection refused",
+    "unknown host": "Unknown host",
+}
+
+
+class ServerUnavailableError(ApiError):
+    """The server answered 502, 503 or 504 for longer than the retry budget: an outage."""
+
+    exit_code = ExitCode.SERVER_UNAVAILABLE
+
+    def __init__(self, message: str, *, status: int, code: str | None) -> None:
+        super().__init__(
+            f"Server unavailable (HTTP {status}): {message}",
+            status=status,
+            code=code,
+            hint=OUTAGE_HINT,
+        )
 
 
 def mask_key(key: str) -> str:
@@ -82,27 +126,78 @@ def mask_key(key: str) -> str:
 
 
 class _Retry(Retry):
+    """urllib3's Retry with two budgets: a count for errors, a time for outages.
+
+    A refused connection, a dropped one and 502/503/504 are what a restart or an
+    outage looks like: they are retried for ``budget`` seconds from the first
+    failure, however many tries that takes. Anything else (500, 408, 429, a read
+    timeout) counts against ``limit`` tries.
+    """
+
     # urllib3 also retries a 413 that carries Retry-After; here a 413 means "send less",
     # which the sync loop does by halving the batch, so only 429 and 503 honour it.
     RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
 
+    budget = 0.0
+    limit = 0
+    started: float | None = None
 
-def build_session(max_retries: int, backoff_factor: float = 0.5) -> requests.Session:
-    """A Session whose adapter retries transient failures (see the module docstring)."""
-    retry = _Retry(
-        total=max_retries,
-        connect=max_retries,
-        read=max_retries,
-        status=max_retries,
-        other=0,
-        allowed_methods=None,  # None = every method, POST and PATCH included
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=backoff_factor,
-        backoff_jitter=backoff_factor,
-        respect_retry_after_header=True,
-        retry_after_max=RETRY_AFTER_MAX,
-        raise_on_status=False,  # hand back the last answer, so its message can be shown
-    )
+    def new(self, **kw: Any) -> _Retry:
+        """The next state; the budget's clock starts at the first failure."""
+        nxt = super().new(**kw)
+        nxt.budget, nxt.limit = self.budget, self.limit
+        nxt.started = self.started if self.started is not None else time.monotonic()
+        return nxt
+
+    def is_exhausted(self) -> bool:
+        """Out of tries: too many errors, or an outage longer than the budget."""
+        if super().is_exhausted():
+            return True
+        outages = sum(_is_outage(h) for h in self.history)
+        if len(self.history) - outages > self.limit:
+            return True
+        elapsed = time.monotonic() - (self.started or time.monotonic())
+        return outages > 0 and elapsed > self.budget
+
+
+def _is_outage(entry: RequestHistory) -> bool:
+    if entry.status in OUTAGE_STATUSES:
+        return True
+    error = entry.error
+    # A refused or dropped connection; not a name that does not resolve (a typo in
+    # api_url), nor a read timeout (a server that hangs: each try costs a timeout).
+    if isinstance(error, NameResolutionError):
+        return False
+    return isinstance(error, NewConnectionError | ProtocolError)
+
+
+def build_session(
+    max_retries: int, backoff_factor: float = 0.5, retry_seconds: float = DEFAULT_RETRY_SECONDS
+) -> requests.Session:
+    """A Session whose adapter retries transient failures (see the module docstring).
+
+    ``max_retries=0`` turns every retry off, outages included.
+    """
+    if max_retries <= 0:
+        retry: Retry = Retry(total=0, raise_on_status=False, respect_retry_after_header=False)
+    else:
+        custom = _Retry(
+            total=None,
+            connect=None,
+            read=None,
+            status=None,
+            other=0,
+            allowed_methods=None,  # None = every method, POST and PATCH included
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_factor,
+            backoff_max=BACKOFF_MAX,
+            respect_retry_after_header=True,
+            retry_after_max=int(min(RETRY_AFTER_MAX, max(1.0, retry_seconds))),
+            raise_on_status=False,  # hand back the last answer, so its message can be shown
+        )
+        custom.budget, custom.limit = retry_seconds, max_retries
+        retry = custom
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
@@ -123,11 +218,12 @@ class ApiClient:
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
         backoff_factor: float = 0.5,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = (connect_timeout, timeout)
-        self.session = build_session(max_retries, backoff_factor)
+        self.session = build_session(max_retries, backoff_factor, retry_seconds)
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -256,6 +352,8 @@ def _error_from(resp: requests.Response) -> ApiError:
         return AuthError(None if message.startswith("API key not found") else message)
     if resp.status_code == 413:
         return PayloadTooLargeError(message, limit if isinstance(limit, int) else None)
+    if resp.status_code in OUTAGE_STATUSES:
+        return ServerUnavailableError(message, status=resp.status_code, code=code)
     hint = None
     if resp.status_code == 403:
         hint = "The API key needs the scopes sync:commits,read:repos; create one with both."

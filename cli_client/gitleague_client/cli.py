@@ -25,6 +25,8 @@ from gitleague_client.errors import ClientError, ExitCode
 from gitleague_client.urls import normalize_git_url
 
 CONFIG_HELP = "Path to the configuration file."
+#: Exit codes of a server that is out: the rest of a sync is not tried.
+OUTAGE_CODES = frozenset({ExitCode.UNREACHABLE, ExitCode.SERVER_UNAVAILABLE})
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  everything synced (also "No new commits")
@@ -32,7 +34,8 @@ Exit codes:
   2  bad command line
   3  configuration error (nothing was sent)
   4  API key not found
-  5  server unreachable (Connection timeout)
+  5  server unreachable (connection timeout or refused, unknown host)
+  6  server unavailable: it answered 502/503/504 past the retry budget
   130  stopped by Ctrl-C; 143 stopped by SIGTERM
 """
 
@@ -58,6 +61,7 @@ def api_for(config: Config) -> ApiClient:
         max_retries=config.max_retries,
         timeout=config.timeout,
         connect_timeout=config.connect_timeout,
+        retry_seconds=config.retry_seconds,
     )
 
 
@@ -201,14 +205,24 @@ def sync(
             reporter.fatal(err.message, err.hint, int(err.exit_code))
             sys.exit(int(err.exit_code))
         results = []
+        outage: int | None = None
         try:
             for result in sync_repos(api, selected, options, reporter.progress):
-                reporter.repo_done(result)
                 results.append(result)
+                left = len(selected) - len(results)
+                if result.exit_code in OUTAGE_CODES:
+                    # The server is out past the retry budget: the other repos would each
+                    # wait that long again for the same answer, so they are not tried.
+                    outage = result.exit_code
+                    if left:
+                        result.notes.append(f"{left} more repos not tried: the server is out")
+                reporter.repo_done(result)
+                if outage is not None:
+                    break
         except KeyboardInterrupt:  # the repo's run is closed; resume after its last batch
             reporter.fatal("Interrupted", None, ExitCode.INTERRUPTED)
             sys.exit(ExitCode.INTERRUPTED)
-    code = overall_exit_code([r.exit_code for r in results])
+    code = ExitCode(outage) if outage else overall_exit_code([r.exit_code for r in results])
     reporter.summary(results, time.monotonic() - started, int(code))
     sys.exit(int(code))
 

@@ -50,6 +50,7 @@ def default_extract_workers() -> int:
 DEFAULTS: Mapping[str, Any] = {
     "batch_size": 100,
     "max_retries": 3,
+    "retry_seconds": 90.0,
     "timeout": 60.0,
     "connect_timeout": 10.0,
     "fetch_workers": 8,
@@ -61,6 +62,7 @@ _TOP_KEYS = (
     "api_key",
     "batch_size",
     "max_retries",
+    "retry_seconds",
     "timeout",
     "connect_timeout",
     "fetch_workers",
@@ -123,6 +125,8 @@ class Config:
     connect_timeout: float
     fetch_workers: int = DEFAULTS["fetch_workers"]
     extract_workers: int = DEFAULTS["extract_workers"]
+    #: How long requests retry through a server outage (refused, 502/503/504).
+    retry_seconds: float = DEFAULTS["retry_seconds"]
     projects: tuple[ProjectConfig, ...] = field(default=())
 
     def iter_repos(self) -> Iterator[RepoConfig]:
@@ -195,6 +199,7 @@ class _Checker(NodeChecker):
         api_key, source = self.check_api_key(fields, env_api_key)
         batch_size = self.setting(fields, "batch_size", True, (1, MAX_BATCH_SIZE))
         max_retries = self.setting(fields, "max_retries", True, (0, 20))
+        retry_seconds = float(self.setting(fields, "retry_seconds", False, (0, 3600)))
         timeout = float(self.setting(fields, "timeout", False, (1, 3600)))
         connect_timeout = float(self.setting(fields, "connect_timeout", False, (1, 600)))
         fetch_workers = self.setting(fields, "fetch_workers", True, (1, 32))
@@ -211,6 +216,7 @@ class _Checker(NodeChecker):
             connect_timeout=connect_timeout,
             fetch_workers=fetch_workers,
             extract_workers=extract_workers,
+            retry_seconds=retry_seconds,
             projects=tuple(projects),
         )
 

@@ -22,8 +22,12 @@ class ExitCode(enum.IntEnum):
     CONFIG = 3
     #: No API key, or the server does not know it ("API key not found").
     AUTH = 4
-    #: The server could not be reached ("Connection timeout").
+    #: The server could not be reached ("Connection timeout", "Connection refused",
+    #: "Unknown host"), even after retrying.
     UNREACHABLE = 5
+    #: The server answered that it is unavailable (502/503/504) for longer than the
+    #: retry budget: an outage on the server's side; the next run tries again.
+    SERVER_UNAVAILABLE = 6
     #: Stopped by Ctrl-C (128 + SIGINT, as shells report it).
     INTERRUPTED = 130
     #: Stopped by SIGTERM (128 + SIGTERM).

@@ -29,6 +29,7 @@ HEADER = f"""\
 # api_key: the {API_KEY_ENV} environment variable, when set, wins over the key
 #   written here, so the file can be shared without the secret.
 # Optional top-level keys: batch_size (1-1000, default 100), max_retries (default 3),
+#   retry_seconds (how long to retry through a server outage, default 90),
 #   timeout (read timeout in seconds, default 60), connect_timeout (default 10).
 # Each repo: path (local clone; a bare clone is made there when it does not exist),
 #   git_url (default: the clone's "origin" remote), ssh_key (for SSH URLs),

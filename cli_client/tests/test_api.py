@@ -12,6 +12,7 @@ from gitleague_client.api import (
     ApiError,
     AuthError,
     PayloadTooLargeError,
+    ServerUnavailableError,
     UnreachableError,
     mask_key,
 )
@@ -68,11 +69,47 @@ def test_408_is_retried(scripted_server: Scripted) -> None:
 
 
 def test_retries_run_out_and_the_server_message_is_shown(scripted_server: Scripted) -> None:
-    scripted_server.script = lambda seen: (503, {}, err("unavailable", "database is down"))
+    scripted_server.script = lambda seen: (500, {}, err("internal", "a bug"))
     with client(scripted_server.url, max_retries=2) as api, pytest.raises(ApiError) as info:
         api.me()
     assert len(scripted_server.seen) == 3  # the first try and two retries
-    assert info.value.status == 503 and info.value.message == "database is down"
+    assert info.value.status == 500 and info.value.message == "a bug"
+    assert info.value.exit_code == ExitCode.PARTIAL_FAILURE
+
+
+def test_an_outage_is_retried_for_the_time_budget_not_the_count(scripted_server: Scripted) -> None:
+    down = [(503, {}, err("database_unavailable", "database is down"))] * 8
+    scripted_server.script = [*down, (502, {}, {}), (504, {}, {}), (200, {}, {"projects": []})]
+    with client(scripted_server.url, max_retries=1, retry_seconds=60) as api:
+        assert api.me() == {"projects": []}
+    assert len(scripted_server.seen) == 11
+
+
+def test_an_outage_longer_than_the_budget_has_its_own_exit_code(scripted_server: Scripted) -> None:
+    scripted_server.script = lambda seen: (503, {}, err("database_unavailable", "database is down"))
+    with client(scripted_server.url, max_retries=3, retry_seconds=0.3) as api:
+        with pytest.raises(ServerUnavailableError) as info:
+            api.me()
+    assert len(scripted_server.seen) >= 2
+    assert info.value.message == "Server unavailable (HTTP 503): database is down"
+    assert info.value.exit_code == ExitCode.SERVER_UNAVAILABLE == 6
+    assert "internal server error" not in info.value.message.lower()
+
+
+def test_503_honours_retry_after(scripted_server: Scripted) -> None:
+    scripted_server.script = [(503, {"Retry-After": "1"}, err("busy", "restarting")), (200, {}, {})]
+    started = time.monotonic()
+    with client(scripted_server.url, retry_seconds=30) as api:
+        api.me()
+    assert time.monotonic() - started >= 0.95
+    assert len(scripted_server.seen) == 2
+
+
+def test_max_retries_0_turns_every_retry_off(scripted_server: Scripted) -> None:
+    scripted_server.script = lambda seen: (503, {}, err("busy", "restarting"))
+    with client(scripted_server.url, max_retries=0) as api, pytest.raises(ServerUnavailableError):
+        api.me()
+    assert len(scripted_server.seen) == 1
 
 
 def test_401_is_api_key_not_found_and_not_retried(scripted_server: Scripted) -> None:
@@ -162,17 +199,25 @@ def test_rejections_stop_naming_a_resume_point(scripted_server: Scripted) -> Non
     assert result.rejections == [{"sha": commits[1]["sha"], "error": "bad date"}]
 
 
-def test_connection_refused_is_connection_timeout() -> None:
+def test_connection_refused_is_retried_for_the_budget_then_named() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens once the socket is closed
-    with client(f"http://127.0.0.1:{port}", max_retries=1) as api:
+    with client(f"http://127.0.0.1:{port}", max_retries=1, retry_seconds=0.3) as api:
         with pytest.raises(UnreachableError) as info:
             api.me()
-    assert info.value.message.startswith("Connection timeout: http://127.0.0.1:")
-    assert "connection refused" in info.value.message
+    assert info.value.message == f"Connection refused: http://127.0.0.1:{port} (connection refused)"
     assert info.value.exit_code == ExitCode.UNREACHABLE
     assert "1. Check API URL is correct" in (info.value.hint or "")
+
+
+def test_an_unknown_host_is_named_and_not_retried_for_the_budget() -> None:
+    started = time.monotonic()
+    with client("http://no-such-host.invalid", max_retries=1, retry_seconds=600) as api:
+        with pytest.raises(UnreachableError) as info:
+            api.me()
+    assert info.value.message == "Unknown host: http://no-such-host.invalid (unknown host)"
+    assert time.monotonic() - started < 60  # a count, not the 600 s budget
 
 
 def test_read_timeout_is_retried_then_reported(scripted_server: Scripted) -> None:

@@ -316,6 +316,6 @@ def test_sync_exit_codes_for_config_auth_and_unreachable(
     cfg.write_text(cfg.read_text().replace(scripted_server.url, "http://127.0.0.1:9"))
     result = run("sync", "--config", str(cfg), "--json")
     assert result.exit_code == ExitCode.UNREACHABLE
-    assert json.loads(result.output)["error"].startswith("Connection timeout")
+    assert json.loads(result.output)["error"].startswith("Connection refused")
     result = run("sync", "--config", str(cfg), "--project", "Other")
     assert result.exit_code == ExitCode.CONFIG and "no configured repo matches" in result.output

@@ -1,0 +1,67 @@
+"""Sync runs of the push protocol: abandoned runs, runs without commits, failed runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.db import db
+from app.models import AuditLog, SyncRun
+from tests.helpers import chain
+
+
+@pytest.fixture
+def owner(seed: Any) -> Any:
+    return seed.actor("owner@example.org")
+
+
+@pytest.fixture
+def repo_id(seed: Any, owner: Any) -> str:
+    return seed.repo(seed.project(owner))
+
+
+def open_run(client: Any, owner: Any, repo_id: str, **body: Any) -> int:
+    resp = client.post(f"/api/v1/repos/{repo_id}/sync-runs", json=body, headers=owner.headers())
+    assert resp.status_code == 201, resp.json
+    return int(resp.json["id"])
+
+
+def close_run(client: Any, owner: Any, repo_id: str, run_id: int, **body: Any) -> Any:
+    return client.patch(
+        f"/api/v1/repos/{repo_id}/sync-runs/{run_id}", json=body, headers=owner.headers()
+    )
+
+
+def test_a_run_left_open_by_a_killed_client_is_closed_when_the_next_one_starts(
+    client: Any, app: Any, owner: Any, repo_id: str
+) -> None:
+    killed = open_run(client, owner, repo_id)  # the client died before closing it
+    nxt = open_run(client, owner, repo_id)
+    with app.app_context():
+        run = db.session.get(SyncRun, killed)
+        assert run.status == "failed" and run.finished_at is not None
+        assert run.error == "abandoned: never finished (a newer run started)"
+        entry = db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "sync_commits")
+        ).one()
+        assert entry.data["sync_run_id"] == killed and "errors: 1" in entry.details
+        assert db.session.get(SyncRun, nxt).status == "running"
+    # the killed client's late batch or close is refused, naming why
+    late = client.post(f"/api/v1/repos/{repo_id}/commits", headers=owner.headers(),
+                       json={"commits": chain(1), "sync_run_id": killed})  # fmt: skip
+    assert late.status_code == 409 and "abandoned" in late.json["error"]["message"]
+    assert close_run(client, owner, repo_id, nxt, status="succeeded").status_code == 200
+    repo = client.get(f"/api/v1/repos/{repo_id}", headers=owner.headers()).json
+    assert repo["sync_status"] == "healthy"
+
+
+def test_runs_of_other_repos_are_left_alone(
+    client: Any, app: Any, seed: Any, owner: Any, repo_id: str
+) -> None:
+    other = seed.repo(seed.project(owner))
+    theirs = open_run(client, owner, other)
+    open_run(client, owner, repo_id)
+    with app.app_context():
+        assert db.session.get(SyncRun, theirs).status == "running"
