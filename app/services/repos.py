@@ -14,7 +14,7 @@ from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedErr
 from ..models import Commit, Project, Repo, SyncStatus
 from ..models.repo import new_repo_id
 from ..sync_methods import get_registry
-from . import audit
+from . import audit, rollup
 from .auth import Principal
 
 REPO_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
@@ -150,4 +150,5 @@ def delete_repo(principal: Principal, repo: Repo) -> None:
     """Delete a repo and its commits."""
     principal.require_scope("write:repos")
     audit.record("repo_deleted", actor=principal, repo_id=repo.id, data={"name": repo.name})
+    rollup.forget_repo(db.session.connection(), repo.project_id, repo.id)
     db.session.delete(repo)
