@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import admin, listing, migrate, sync
+from . import admin, league, listing, migrate, sync
 
 
 def _database_errors_as_messages(callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,7 +46,7 @@ def _guard(commands: Iterable[click.Command]) -> None:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     listing.attach(admin.users, admin.projects, admin.repos)
-    groups = [*admin.GROUPS, migrate.migrate_sync, *sync.GROUPS]
+    groups = [*admin.GROUPS, migrate.migrate_sync, *sync.GROUPS, *league.GROUPS]
     _guard(groups)
     for group in groups:
         app.cli.add_command(group)

@@ -3,6 +3,7 @@
 from .api_key import ApiKey
 from .audit import AuditLog
 from .commit import Commit
+from .league import LeagueCommit, LeagueDay, LeagueRepoDay, LeagueTotal
 from .project import Project
 from .repo import Repo, SyncStatus
 from .sync_run import SyncRun, SyncRunStatus
@@ -12,6 +13,10 @@ __all__ = [
     "ApiKey",
     "AuditLog",
     "Commit",
+    "LeagueCommit",
+    "LeagueDay",
+    "LeagueRepoDay",
+    "LeagueTotal",
     "Project",
     "Repo",
     "Role",

@@ -23,7 +23,7 @@ from ..models import Commit, Repo
 from ..schemas.commit_wire import WireCommit, decode_batch, decode_items, offset_minutes
 from ..schemas.common import SHA_RE
 from ..sync_methods import get_registry
-from . import sync_runs
+from . import rollup, sync_runs
 from .auth import Principal
 
 
@@ -79,6 +79,7 @@ _PG_INSERT = (
     f"({_pg_offset('r.committed_at')})::smallint AS committer) AS o "
     "ON CONFLICT (repo_id, sha) DO NOTHING"
 )
+_PG_INSERT_WITH_ROLLUP = rollup.pg_insert_with_rollup(_PG_INSERT)
 _SQLITE_INSERT = (
     f"INSERT INTO commits (repo_id, {', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
@@ -132,10 +133,15 @@ def store_commits(repo_id: str, commits: list[WireCommit]) -> int:
     unique = [by_sha[sha] for sha in sorted(by_sha)]
     if not unique:
         return 0
+    # The league rollup follows in the same transaction (app/services/rollup.py).
     if conn.dialect.name == "postgresql":
         batch = _ENCODER.encode(unique).decode()
-        return int(conn.exec_driver_sql(_PG_INSERT, (repo_id, batch)).rowcount)
-    return int(conn.exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(repo_id, unique)).rowcount)
+        return int(
+            conn.exec_driver_sql(_PG_INSERT_WITH_ROLLUP, (repo_id, batch, repo_id)).scalar_one()
+        )
+    inserted = conn.exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(repo_id, unique)).rowcount
+    rollup.sqlite_after_insert(conn, repo_id, [c.sha for c in unique])
+    return int(inserted)
 
 
 def _already_stored(conn: Any, repo_id: str, shas: list[str]) -> list[str]:

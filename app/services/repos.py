@@ -14,7 +14,7 @@ from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedErr
 from ..models import Commit, Project, Repo, SyncStatus
 from ..models.repo import new_repo_id
 from ..sync_methods import get_registry
-from . import audit, credentials, remote_url
+from . import audit, credentials, remote_url, rollup
 from .auth import Principal
 
 ORIGIN_CHANGED = "git_url moved to another scheme, host or port"
@@ -160,4 +160,5 @@ def delete_repo(principal: Principal, repo: Repo) -> None:
     """Delete a repo and its commits."""
     principal.require_scope("write:repos")
     audit.record("repo_deleted", actor=principal, repo_id=repo.id, data={"name": repo.name})
+    rollup.forget_repo(db.session.connection(), repo.project_id, repo.id)
     db.session.delete(repo)

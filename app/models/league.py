@@ -1,0 +1,94 @@
+"""The league rollup: commits summed per project, author and UTC day.
+
+These tables are derived from ``commits`` and can be rebuilt from it at any
+time (``flask --app wsgi league rebuild``), so rules that change how commits
+are counted can be applied to history later. Ingest keeps them exact in the
+transaction that stores the commits (app/services/rollup.py).
+
+An author is the raw pair (name, email) as git recorded it, cut to
+``KEY_LENGTH`` characters so the pair fits a b-tree key; merging authors into
+people (``.mailmap``, aliases) happens when reading, never here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import UTCDateTime, db
+
+#: Characters of author name and email kept in rollup keys.
+KEY_LENGTH = 200
+
+_BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _project_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(
+        sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class _Counters:
+    """What is summed: merges apart, and no line counts for merges (as git shows none)."""
+
+    commits: Mapped[int] = mapped_column(sa.Integer())
+    merges: Mapped[int] = mapped_column(sa.Integer())
+    additions: Mapped[int] = mapped_column(_BigInt)
+    deletions: Mapped[int] = mapped_column(_BigInt)
+    files_changed: Mapped[int] = mapped_column(_BigInt)
+    first_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LeagueCommit(db.Model):  # type: ignore[name-defined]
+    """A sha counted in its project's rollup: a fork and its upstream count it once."""
+
+    __tablename__ = "league_commits"
+
+    project_id: Mapped[uuid.UUID] = _project_fk()
+    sha: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
+class LeagueDay(_Counters, db.Model):  # type: ignore[name-defined]
+    """One author's commits in a project on one UTC day, each sha once."""
+
+    __tablename__ = "league_days"
+
+    project_id: Mapped[uuid.UUID] = _project_fk()
+    day: Mapped[dt.date] = mapped_column(sa.Date(), primary_key=True)
+    author_email: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    author_name: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+
+    # Periods read a range of days (the key); a contributor's page reads one
+    # author's days.
+    __table_args__ = (
+        sa.Index("ix_league_days_author", "project_id", "author_email", "author_name", "day"),
+    )
+
+
+class LeagueTotal(_Counters, db.Model):  # type: ignore[name-defined]
+    """One author's whole history in a project, so the all-time table reads one row each."""
+
+    __tablename__ = "league_totals"
+
+    project_id: Mapped[uuid.UUID] = _project_fk()
+    author_email: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    author_name: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    active_days: Mapped[int] = mapped_column(sa.Integer())
+
+
+class LeagueRepoDay(_Counters, db.Model):  # type: ignore[name-defined]
+    """One author's commits in one repo on one UTC day (a shared sha counts in each repo)."""
+
+    __tablename__ = "league_repo_days"
+
+    repo_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_email: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    author_name: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date(), primary_key=True)
