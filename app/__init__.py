@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, db, headers, limiter, metrics, queue, requestid
+from . import api, cli, db, headers, limiter, metrics, queue, requestid, web
 from .config import build_config, environment
 from .sync_methods import registry
 
@@ -31,5 +31,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     queue.init_app(app)
     api.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app

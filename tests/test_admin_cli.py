@@ -69,6 +69,7 @@ def test_setup_from_the_shell(runner, app, client):
     with app.app_context():
         actions = db.session.scalars(sa.select(AuditLog.action).order_by(AuditLog.id)).all()
         assert actions == [
+            "user_created",
             "project_created",
             "repo_created",
             "repo_created",

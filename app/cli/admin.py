@@ -12,10 +12,11 @@ from flask.cli import AppGroup
 
 from ..db import db
 from ..errors import GitLeagueError, NotFoundError, ValidationFailedError
-from ..models import ApiKey, Role, User
+from ..models import ApiKey, User
 from ..services import api_keys as key_svc
 from ..services import projects as project_svc
 from ..services import repos as repo_svc
+from ..services import users as user_svc
 
 SHELL = "cli"
 
@@ -57,19 +58,9 @@ GROUPS = (users, projects, repos, api_keys)
 @edge
 def create_user(email: str, admin: bool, password: str) -> None:
     """Create a user; prints the user id."""
-    if "@" not in email or len(email) > 254:
-        raise ValidationFailedError(f"not an email address: {email}")
-    if len(password) < 8:
-        raise ValidationFailedError("password: use at least 8 characters")
-    normalized = User.normalize_email(email)
-    if db.session.scalar(sa.select(User.id).where(User.email == normalized)):
-        raise ValidationFailedError(f"a user with email {normalized} exists")
-    user = User(email=normalized, role=(Role.ADMIN if admin else Role.COMMISSIONER).value)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
+    user = user_svc.create_user(SHELL, email, password, admin=admin)
     click.echo(user.id)
-    click.echo(f"created {user.role} {normalized}", err=True)
+    click.echo(f"created {user.role} {user.email}", err=True)
 
 
 @projects.command("create")

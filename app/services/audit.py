@@ -72,11 +72,13 @@ def query(
     repo_id: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    actor: str | None = None,
 ) -> sa.Select[Any]:
     """Entries newest first, limited to what a non-admin caller may see.
 
     A commissioner sees entries of repos in their projects and entries they
     made themselves; ``visible_repo_ids`` None means everything (admins).
+    ``actor`` matches the start of the actor (an email also finds its keys).
     """
     stmt = sa.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
     if visible_repo_ids is not None:
@@ -87,6 +89,8 @@ def query(
         stmt = stmt.where(AuditLog.action == action)
     if repo_id:
         stmt = stmt.where(AuditLog.repo_id == repo_id)
+    if actor:
+        stmt = stmt.where(AuditLog.actor.startswith(actor.strip().lower(), autoescape=True))
     if since:
         stmt = stmt.where(AuditLog.created_at >= since)
     if until:

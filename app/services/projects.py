@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..db import db
 from ..errors import NotFoundError, PermissionDeniedError
@@ -15,8 +16,8 @@ from .auth import Principal
 
 
 def reachable_projects(principal: Principal) -> sa.Select[Any]:
-    """Projects the caller reaches, by name."""
-    stmt = sa.select(Project).order_by(Project.name, Project.id)
+    """Projects the caller reaches, by name (with their owners, loaded in the same query)."""
+    stmt = sa.select(Project).options(joinedload(Project.owner)).order_by(Project.name, Project.id)
     if not principal.user.is_admin:
         stmt = stmt.where(Project.owner_id == principal.user.id)
     return stmt

@@ -1,0 +1,99 @@
+"""The web UI: server-rendered pages on the same services as the API.
+
+One blueprint, a module per area (auth, projects, repos, league, settings,
+admin, migration). Views parse the request, call the services the API calls
+and render a template; templates hold no queries and no rules. Every script,
+style sheet and chart library is served from ``static/`` (nothing from a
+CDN), forms work without JavaScript, and JavaScript only improves.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, render_template, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ..db import db
+from ..errors import GitLeagueError
+from . import format as fmt
+from .session import load_session_user
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+fmt.register(bp)
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+#: Scripts, styles, images and fetches only from this server; no framing.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.before_request
+def _protect_forms() -> None:
+    # CSRF is checked for this blueprint only: the API authenticates with
+    # bearer tokens, which a browser never sends on its own.
+    csrf.protect()
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "web.static":
+        # Pages show per-user data (and once, a new API key): never cache them.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    db.session.rollback()
+    return render_template("web/error.html", title=title, message=message), status
+
+
+@bp.errorhandler(GitLeagueError)
+def _gitleague_error(error: GitLeagueError) -> tuple[str, int]:
+    return _error_page(error.status, error.code.replace("_", " ").capitalize(), error.message)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _error_page(
+        400, "Form expired", "The form was missing its security token or it expired. Go back, "
+        "reload the page and send it again."
+    )  # fmt: skip
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    return _error_page(error.code or 500, error.name, error.description or error.name)
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, CSRF protection, the login session and cookie settings."""
+    from . import admin, auth, league, migration, projects, repos, settings  # noqa: F401
+
+    production = app.config.get("ENV_NAME") == "production"
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the blueprint checks its own
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "Log in to see this page."
+    login_manager.user_loader(load_session_user)
+    app.register_blueprint(bp)

@@ -1,0 +1,62 @@
+"""Log in and out (rate-limited like the API's token endpoint)."""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..db import db
+from ..limiter import failed_login, limiter
+from ..services import audit
+from ..services.auth import login
+from . import bp
+from .forms import ConfirmForm, LoginForm
+from .session import SessionUser
+
+
+def _login_limit() -> str:
+    return str(current_app.config["GITLEAGUE_LOGIN_RATE_LIMIT"])
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this server: an open redirect would lend our login page
+    # to phishing.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("web.projects")
+
+
+@bp.route("/")
+def index() -> Response:
+    """Projects for a logged-in user, else the login page."""
+    return redirect(url_for("web.projects" if current_user.is_authenticated else "web.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"], endpoint="login")
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=failed_login)
+def login_page() -> Response | tuple[str, int] | str:
+    """The login form; a failed attempt answers 401 and counts against the limit."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = login(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()  # nothing from before the login carries over
+            login_user(SessionUser(user))
+            return redirect(_safe_next(form.next.data))
+        audit.record("login", actor=form.email.data.strip().lower()[:254],
+                     data={"ok": False, "via": "web"})  # fmt: skip
+        db.session.commit()
+        form.password.errors.append("Wrong email or password.")
+        return render_template("web/login.html", form=form), 401
+    status = 400 if form.errors else 200
+    return render_template("web/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """End the session (a POST with the CSRF token, so no link can log you out)."""
+    ConfirmForm()  # the token itself was checked for the whole blueprint
+    logout_user()
+    session.clear()
+    return redirect(url_for("web.login"))
