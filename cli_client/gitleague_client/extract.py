@@ -30,11 +30,13 @@ from datetime import datetime, timedelta, timezone
 
 from dulwich.repo import BaseRepo
 
+from .attributes import DiffAttributes
 from .linediff import count_changes, count_lines
 from .objects import CACHE_BYTES, PackStore
 from .treediff import TreeDiff
 
 _GITLINK_MODE = b"160000"
+_FILE_MODES = (b"100644", b"100755")
 # git looks for a NUL byte in the first 8000 bytes to call a blob binary
 # (buffer_is_binary, FIRST_FEW_BYTES).
 _BINARY_PROBE = 8000
@@ -65,6 +67,10 @@ def iter_commits(
     ``files_changed`` (as ``git log --numstat --no-renames``; 0 for merges)
     and ``is_merge``.
 
+    Whether a file is binary (no line counts) follows the ``.gitattributes``
+    of the first head's tree, as git does in a working clone checked out at
+    that head (attributes.py), then git's NUL-byte test.
+
     ``workers > 1`` diffs in that many processes (parallel.py) when there are
     at least :data:`PARALLEL_MIN_COMMITS` commits and the repository is on
     disk; the records are the same, in the same order. The processes are
@@ -74,7 +80,8 @@ def iter_commits(
     (default: 64 MiB for one process, ``parallel.WORKER_CACHE_BYTES`` each
     for workers).
     """
-    reader = _Reader(repo, cache_bytes or CACHE_BYTES)
+    tip = heads[0] if heads else None
+    reader = _Reader(repo, cache_bytes or CACHE_BYTES, attributes_of=tip)
     try:
         order = _ordered(reader, heads, exclude)
         if workers > 1 and len(order) >= PARALLEL_MIN_COMMITS:
@@ -84,7 +91,7 @@ def iter_commits(
             if path is not None and parallel.can_spawn():
                 reader.store.close()  # the workers read everything from here on
                 reader.commit_trees.clear()
-                yield from parallel.iter_records(path, order, workers, cache_bytes)
+                yield from parallel.iter_records(path, order, workers, cache_bytes, tip=tip)
                 return
         for sha in order:
             yield reader.commit_dict(sha)
@@ -204,7 +211,9 @@ class _Reader:
     blobs by binary sha (as in tree entries), so nothing is converted twice.
     """
 
-    def __init__(self, repo: BaseRepo, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(
+        self, repo: BaseRepo, cache_bytes: int = CACHE_BYTES, attributes_of: bytes | None = None
+    ) -> None:
         object_format = getattr(repo.object_store, "object_format", None)
         self.oid_length = getattr(object_format, "oid_length", 20)
         self.store = PackStore(repo.object_store, self.oid_length, cache_bytes)
@@ -215,6 +224,11 @@ class _Reader:
         except (AttributeError, NotImplementedError):
             self.shallow = set()
         self.commit_trees: dict[bytes, bytes] = {}
+        # The diff attributes of the tip's tree apply to every commit.
+        self.attributes: DiffAttributes | None = None
+        if attributes_of is not None:
+            tip_tree = self.tree_of(attributes_of)
+            self.attributes = DiffAttributes(self.get_raw, tip_tree, self.oid_length)
 
     def _commit_raw(self, sha: bytes) -> bytes:
         type_num, raw = self.get_raw(binascii.unhexlify(sha))
@@ -306,25 +320,47 @@ class _Reader:
     def numstat(self, old_tree: bytes | None, new_tree: bytes) -> tuple[int, int, int]:
         """Sum of (added, deleted, files) between two root trees, as git numstat."""
         adds = dels = files = 0
-        for _path, old, new in self.tree_diff.changes(old_tree, new_tree):
+        for path, old, new in self.tree_diff.changes(old_tree, new_tree):
             files += 1
-            a, d = self._file_counts(old, new)
+            a, d = self._file_counts(path, old, new)
             adds += a
             dels += d
         return adds, dels, files
 
-    def _file_counts(self, old: tuple | None, new: tuple | None) -> tuple[int, int]:
+    def _file_counts(self, path: bytes, old: tuple | None, new: tuple | None) -> tuple[int, int]:
         if old is not None and new is not None and old[1] == new[1]:
             return 0, 0  # mode change only
+        # The attributes speak for regular files only (git's diff drivers).
+        verdict = None
+        if self.attributes is not None and (
+            (old is not None and old[0] in _FILE_MODES)
+            or (new is not None and new[0] in _FILE_MODES)
+        ):
+            verdict = self.attributes.binary(path)
+            if (
+                verdict
+                and (old is None or old[0] in _FILE_MODES)
+                and (new is None or new[0] in _FILE_MODES)
+            ):
+                return 0, 0  # binary by attribute: no need to read the blobs
         a = b"" if old is None else self.blob(*old)
         b = b"" if new is None else self.blob(*new)
-        if a.find(b"\0", 0, _BINARY_PROBE) >= 0 or b.find(b"\0", 0, _BINARY_PROBE) >= 0:
+        if _binary(old, a, verdict) or _binary(new, b, verdict):
             return 0, 0
         if not a:
             return count_lines(b), 0
         if not b:
             return 0, count_lines(a)
         return count_changes(a, b)
+
+
+def _binary(side: tuple | None, data: bytes, verdict: bool | None) -> bool:
+    """Is one side of a file change binary to git (``diff_filespec_is_binary``)?"""
+    if side is None:
+        return False
+    if verdict is not None and side[0] in _FILE_MODES:
+        return verdict
+    return data.find(b"\0", 0, _BINARY_PROBE) >= 0
 
 
 # --------------------------------------------------------------------------

@@ -77,12 +77,14 @@ def iter_records(
     workers: int,
     cache_bytes: int | None = None,
     chunk: int | None = None,
+    tip: bytes | None = None,
 ) -> Iterator[dict]:
     """The record of each sha of ``shas``, in that order, made by ``workers`` processes.
 
     ``path`` is the repository's path (each worker opens it); ``cache_bytes``
     is each worker's object cache (default :data:`WORKER_CACHE_BYTES`);
-    ``chunk`` the commits per chunk (default :func:`chunk_size`).
+    ``chunk`` the commits per chunk (default :func:`chunk_size`); ``tip`` the
+    commit whose ``.gitattributes`` apply (see ``extract.iter_commits``).
     """
     size = chunk or chunk_size(len(shas), workers)
     cache = cache_bytes or WORKER_CACHE_BYTES
@@ -93,7 +95,7 @@ def iter_records(
         max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(path, cache, stop, os.getpid()),
+        initargs=(path, cache, tip, stop, os.getpid()),
     )
     pending: deque[Future[list[dict]]] = deque()
     completed = False
@@ -137,17 +139,17 @@ def _stop(
 # In the worker processes
 # --------------------------------------------------------------------------
 
-_opener: tuple[str, int] | None = None
+_opener: tuple[str, int, bytes | None] | None = None
 _reader: _Reader | None = None
 _stopping: Any = None
 
 
-def _start_worker(path: str, cache_bytes: int, stop: Any, parent: int) -> None:
+def _start_worker(path: str, cache_bytes: int, tip: bytes | None, stop: Any, parent: int) -> None:
     """Pool initializer. The repository is opened by the first chunk, so that a
     failure to open it is raised in the parent like any other error."""
     global _opener, _stopping
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _opener = (path, cache_bytes)
+    _opener = (path, cache_bytes, tip)
     _stopping = stop
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
@@ -166,8 +168,8 @@ def _extract(shas: list[bytes]) -> list[dict]:
     reader = _reader
     if reader is None:
         assert _opener is not None
-        path, cache_bytes = _opener
-        reader = _reader = _Reader(Repo(path), cache_bytes)
+        path, cache_bytes, tip = _opener
+        reader = _reader = _Reader(Repo(path), cache_bytes, attributes_of=tip)
     records = []
     for sha in shas:
         if _stopping.is_set():  # the parent stopped early: nobody wants the rest

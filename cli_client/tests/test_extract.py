@@ -5,9 +5,9 @@ Every commit's additions/deletions/files_changed must equal
 
 Known differences from git: none on these histories. Where git's own diff is
 not minimal (xdiff's cost cut-offs on huge rewrites) linediff ports those
-heuristics; git's ``.gitattributes`` (``binary``, ``-diff``, textconv) and
-``core.bigFileThreshold`` are not consulted, so a repository that marks text
-as binary through attributes, or holds text blobs over 512 MiB, would differ.
+heuristics. The tip's ``.gitattributes`` are applied (test_extract_attributes.py);
+textconv drivers and ``core.bigFileThreshold`` are not, so a repository that
+configures a textconv, or holds text blobs over 512 MiB, would differ.
 """
 
 from __future__ import annotations
