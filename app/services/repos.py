@@ -10,7 +10,13 @@ from gitleague_client.urls import normalize_git_url, url_problem
 from sqlalchemy.orm import contains_eager
 
 from ..db import db
-from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedError
+from ..errors import (
+    BadRequestError,
+    ConflictError,
+    GitLeagueError,
+    RepositoryNotFoundError,
+    ValidationFailedError,
+)
 from ..models import Commit, Project, Repo, SyncStatus
 from ..models.repo import new_repo_id
 from ..sync_methods import get_registry
@@ -22,12 +28,22 @@ REPO_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 DEFAULT_SYNC_METHOD = "push_client"
 
 
-def normalized_url(git_url: str) -> str:
-    """The comparable form of ``git_url``; 422 naming the problem when invalid."""
-    problem = url_problem(git_url)
+def normalized_url(git_url: str, *, error: type[GitLeagueError] = ValidationFailedError) -> str:
+    """The comparable form of ``git_url``; ``error`` (422) naming the problem when invalid.
+
+    URLs carrying a token or password are refused without being repeated.
+    """
+    problem = remote_url.user_info_problem(git_url)
     if problem:
-        raise ValidationFailedError(f"git_url: {problem}")
-    return normalize_git_url(git_url)
+        raise error(f"git_url: {problem}")
+    try:
+        problem = url_problem(git_url)
+        normalized = normalize_git_url(git_url)
+    except ValueError:  # urllib's own refusals, such as a malformed IPv6 host
+        problem = "not a well-formed URL"
+    if problem:
+        raise error(f"git_url: {problem}")
+    return normalized
 
 
 def get_repo(principal: Principal, repo_id: str, *, for_update: bool = False) -> Repo:
@@ -54,7 +70,9 @@ def repos_of_project(project: Project, git_url: str | None = None) -> sa.Select[
     """A project's repos by name, optionally only those matching ``git_url``."""
     stmt = sa.select(Repo).where(Repo.project_id == project.id).order_by(Repo.name, Repo.id)
     if git_url is not None:
-        stmt = stmt.where(Repo.git_url_normalized == normalized_url(git_url))
+        # 400, not 422: this is a filter, and it must not look like a lookup that worked.
+        normalized = normalized_url(git_url, error=BadRequestError)
+        stmt = stmt.where(Repo.git_url_normalized == normalized)
     return stmt
 
 
