@@ -27,8 +27,12 @@ INTERNAL = "https://git.internal.example/secret/proj-x.git"
 
 @pytest.fixture
 def reused(client: Any, seed: Any) -> dict[str, Any]:
-    """Alice's pull repo migrated to push and deleted, then Bob's repo under its id."""
+    """Alice's pull repo migrated to push and deleted, then Bob's repo under its id.
+
+    Only admins choose ids (item 7), so an admin makes Bob's repo; Bob owns it.
+    """
     alice, bob = seed.actor("alice@example.org"), seed.actor("bob@example.org")
+    admin = seed.actor("root@example.org", admin=True)
     seed.repo(seed.project(alice), git_url=INTERNAL, sync_method="pull_celery", repo_id=RID)
     moved = client.post(
         "/api/v1/migration/migrate", json={"repo_ids": [RID]}, headers=alice.headers()
@@ -40,7 +44,7 @@ def reused(client: Any, seed: Any) -> dict[str, Any]:
     made = client.post(
         f"/api/v1/projects/{seed.project(bob)}/repos",
         json={"id": RID, "name": "bob's", "git_url": "https://bob.example/b/r.git"},
-        headers=bob.headers(),
+        headers=admin.headers(),
     )
     assert made.status_code == 201, made.json
     return {"alice": alice, "bob": bob}
@@ -55,7 +59,7 @@ def test_the_new_owner_reads_none_of_the_old_entries(client, reused):
         assert "alice@example.org" not in text and "git.internal.example" not in text, query
     mine = client.get(f"/api/v1/audit-logs?repo_id={RID}", headers=bob.headers()).json["items"]
     assert [e["action"] for e in mine] == ["repo_created"]
-    assert mine[0]["actor"].startswith("bob@example.org")
+    assert mine[0]["actor"].startswith("root@example.org")
 
 
 def test_the_old_owner_still_reads_her_own_entries(client, reused):
@@ -77,12 +81,12 @@ def test_rollback_does_not_use_the_old_repos_history(client, reused, seed):
 
 
 def test_admins_still_see_every_entry(client, reused, seed):
-    admin = seed.actor("root@example.org", admin=True)
+    admin = seed.actor("admin2@example.org", admin=True)
     items = client.get(
         f"/api/v1/audit-logs?repo_id={RID}&per_page=100", headers=admin.headers()
     ).json["items"]
     actors = {e["actor"].split(" ")[0] for e in items}
-    assert {"alice@example.org", "bob@example.org"} <= actors
+    assert {"alice@example.org", "root@example.org"} <= actors
 
 
 def test_entries_are_bound_to_the_row(app, reused):

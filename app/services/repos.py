@@ -14,6 +14,7 @@ from ..errors import (
     BadRequestError,
     ConflictError,
     GitLeagueError,
+    PermissionDeniedError,
     RepositoryNotFoundError,
     ValidationFailedError,
 )
@@ -24,6 +25,9 @@ from . import audit, credentials, remote_url
 from .auth import Principal
 
 ORIGIN_CHANGED = "git_url moved to another scheme, host or port"
+ID_CHOSEN_BY_ADMINS = (
+    "id: only admins choose repository ids; leave id out and the server assigns one"
+)
 REPO_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 DEFAULT_SYNC_METHOD = "push_client"
 
@@ -99,7 +103,16 @@ def _check_unique(project: Project, normalized: str, exclude_id: str | None = No
         raise ConflictError(f"repository {other} of this project already has that git_url")
 
 
-def _new_id(requested: str | None) -> str:
+def _new_id(actor: Principal | str, requested: str | None) -> str:
+    """``requested`` (admins and the shell only) or a random free id.
+
+    A commissioner's chosen id is refused before it is looked at, so the
+    answer is the same whether another owner's repo holds it or not: no
+    existence oracle. Admins reach every repo anyway, so telling them an id
+    is taken tells them nothing new.
+    """
+    if requested is not None and isinstance(actor, Principal) and not actor.user.is_admin:
+        raise PermissionDeniedError(ID_CHOSEN_BY_ADMINS)
     if requested is not None:
         if not REPO_ID_RE.match(requested):
             raise ValidationFailedError("id: use 3 to 40 characters of a-z, 0-9 and -")
@@ -130,7 +143,7 @@ def create_repo(
     normalized = normalized_url(git_url)
     _check_unique(project, normalized)
     repo = Repo(
-        id=_new_id(repo_id),
+        id=_new_id(actor, repo_id),
         project_id=project.id,
         name=name,
         git_url=git_url,
