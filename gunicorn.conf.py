@@ -22,6 +22,9 @@ max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# The request line holds the query string: user info of any URL in it
+# (a token in ?git_url=https://user:token@host/...) is logged as ***.
+logger_class = "app.access_log.RedactingLogger"
 
 
 def post_worker_init(worker):

@@ -105,6 +105,7 @@ def test_next_pull_sends_no_token_to_the_new_host(app, client, seed, servers, tm
 
 def test_a_reused_id_starts_without_the_old_token(app, client, seed):
     alice, bob = seed.actor("alice@example.org"), seed.actor("bob@example.org")
+    admin = seed.actor("root@example.org", admin=True)  # only admins choose ids
     rid = _pull_repo(app, client, seed, alice, "https://git.example.org/a/r.git", "secret-proj-x")
     assert client.delete(f"/api/v1/repos/{rid}", headers=alice.headers()).status_code == 204
     made = client.post(
@@ -115,7 +116,7 @@ def test_a_reused_id_starts_without_the_old_token(app, client, seed):
             "git_url": "https://bob.example/b/r.git",
             "sync_method": "pull_celery",
         },
-        headers=bob.headers(),
+        headers=admin.headers(),
     )
     assert made.status_code == 201, made.json
     assert made.json["has_credentials"] is False

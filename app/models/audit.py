@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +15,10 @@ from ..db import BigIntId, JSONType, UTCDateTime, db, utcnow
 class AuditLog(db.Model):  # type: ignore[name-defined]
     """One audited action.
 
-    ``details`` is readable text (``received: 120, inserted: 118, ...``) that
-    the migration guide's SQL matches with LIKE; ``data`` holds the same facts
-    as JSON. ``repo_id`` has no foreign key: entries outlive deleted repos.
+        ``details`` is readable text (``received: 120, inserted: 118, ...``) that
+        the migration guide's SQL matches with LIKE; ``data`` holds the same facts
+        as JSON. ``repo_id`` has no foreign key: entries outlive deleted repos, and
+    a later repo with the same id does not inherit them (``repo_uid`` differs).
     """
 
     __tablename__ = "audit_logs"
@@ -27,6 +29,9 @@ class AuditLog(db.Model):  # type: ignore[name-defined]
     actor: Mapped[str] = mapped_column(sa.String(300))
     action: Mapped[str] = mapped_column(sa.String(64), index=True)
     repo_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    #: The repo row's :attr:`~app.models.Repo.uid`: who may read the entry, and
+    #: whose history it is, follow the row, not the reusable id string.
+    repo_uid: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid(), index=True)
     target_type: Mapped[str | None] = mapped_column(sa.String(32))
     target_id: Mapped[str | None] = mapped_column(sa.String(64))
     details: Mapped[str] = mapped_column(sa.Text(), default="")

@@ -36,6 +36,12 @@ class Repo(db.Model):  # type: ignore[name-defined]
     __tablename__ = "repos"
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True, default=new_repo_id)
+    #: Never reused, unlike ``id`` (a deleted repo's id may be taken again):
+    #: audit entries and migration history belong to this row through it.
+    #: Nullable only in the schema (migration 0004 could not rebuild the table).
+    uid: Mapped[uuid.UUID | None] = mapped_column(
+        sa.Uuid(), index=True, unique=True, default=uuid.uuid4
+    )
     project_id: Mapped[uuid.UUID] = mapped_column(
         sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )

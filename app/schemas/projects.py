@@ -41,7 +41,10 @@ BRANCH = validate.Regexp(
 class RepoIn(StrictSchema):
     """A new repository."""
 
-    id = fields.String(validate=validate.Length(max=40))
+    id = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": "admins only (403 for others); default: a random id"},
+    )
     name = Text(200, required=True, validate=validate.Length(min=1, max=200))
     git_url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
     branch = fields.String(load_default="main", validate=BRANCH)

@@ -7,12 +7,13 @@ or roll back with it. Callers pass facts, never secrets.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..db import db
-from ..models import AuditLog
+from ..models import AuditLog, Repo
 from ..requestid import current_request_id
 from .auth import Principal
 
@@ -43,6 +44,7 @@ def record(
     """
     facts = dict(data or {})
     entry = AuditLog(
+        repo_uid=_repo_uid(repo_id),
         actor=actor if isinstance(actor, str) else actor.actor,
         actor_user_id=None if isinstance(actor, str) else actor.user.id,
         action=action,
@@ -55,6 +57,16 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def _repo_uid(repo_id: str | None) -> uuid.UUID | None:
+    """The uid of the repo row ``repo_id`` names now (in the session already, as a rule)."""
+    repo = db.session.get(Repo, repo_id) if repo_id is not None else None
+    if repo is None:
+        return None
+    if repo.uid is None:  # a row not flushed yet: its default has not run
+        repo.uid = uuid.uuid4()
+    return repo.uid
 
 
 def _request_id() -> str | None:
@@ -79,11 +91,14 @@ def query(
     A commissioner sees entries of repos in their projects and entries they
     made themselves; ``visible_repo_ids`` None means everything (admins).
     ``actor`` matches the start of the actor (an email also finds its keys).
+    Entries are matched to the repo rows those ids name now by uid, so a
+    repo that took a deleted repo's id does not show the old repo's entries.
     """
     stmt = sa.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
     if visible_repo_ids is not None:
+        uids = sa.select(Repo.uid).where(Repo.id.in_(visible_repo_ids))
         stmt = stmt.where(
-            sa.or_(AuditLog.repo_id.in_(visible_repo_ids), AuditLog.actor_user_id == actor_user_id)
+            sa.or_(AuditLog.repo_uid.in_(uids), AuditLog.actor_user_id == actor_user_id)
         )
     if action:
         stmt = stmt.where(AuditLog.action == action)

@@ -193,7 +193,8 @@ def _load(repo_id: str, actor: Principal | str, *, lock: bool) -> Repo:
 def _last_migration(repo: Repo) -> AuditLog:
     entry = db.session.scalar(
         sa.select(AuditLog)
-        .where(AuditLog.action == ACTION, AuditLog.repo_id == repo.id)
+        # By uid: a deleted repo's history is not this row's, even under its id.
+        .where(AuditLog.action == ACTION, AuditLog.repo_uid == repo.uid)
         .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
         .limit(1)
     )

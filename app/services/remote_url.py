@@ -111,6 +111,38 @@ def has_user_info(url: str) -> bool:
     return "@" in url.split("://", 1)[1].split("/", 1)[0]
 
 
+#: Where a token belongs instead of a git URL (the message of every refusal).
+TOKEN_HOME = (
+    "a git URL must not hold user info or a token: store a pull token with "
+    "PUT /api/v1/repos/<id>/credentials (or flask repos set-credentials), and give "
+    "the push client its git credentials through git (a credential helper or ssh key) "
+    "or its own config, not the URL"
+)
+_SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
+
+
+def user_info_problem(url: str) -> str | None:
+    """Why ``url`` carries a secret, or None.
+
+    Any user info in an http(s), git or file URL (``https://ghp_x@host`` is
+    a token as much as ``https://user:pass@host``); a password in an ssh
+    URL. An ssh login name alone (``git@host:org/x``, ``ssh://git@host/x``)
+    is fine: it is not a secret.
+    """
+    if "://" in url:
+        scheme = url.split("://", 1)[0].lower()
+        userinfo = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0]
+        if not has_user_info(url):
+            return None
+        if scheme in _SSH_SCHEMES and ":" not in userinfo and "%" not in userinfo:
+            return None
+        return TOKEN_HOME
+    user, at, _ = url.partition("@")
+    if at and ":" in user.split("/", 1)[0] and not url.startswith(("/", "~", ".")):
+        return TOKEN_HOME
+    return None
+
+
 def authority(url: str) -> tuple[str, str, int | None]:
     """``(scheme, host, port)`` of a ``scheme://`` URL; refused unless both parsers agree.
 
@@ -122,10 +154,7 @@ def authority(url: str) -> tuple[str, str, int | None]:
     if not url.isascii():
         raise _refuse("it contains non-ASCII characters (write the host in its xn-- form)")
     if has_user_info(url):
-        raise _refuse(
-            "it contains user info (user@ or a token); store the token with "
-            "PUT /api/v1/repos/<id>/credentials instead"
-        )
+        raise _refuse(TOKEN_HOME)
     try:
         split = urlsplit(url)
         mine = (split.scheme.lower(), (split.hostname or "").lower(), split.port)

@@ -10,7 +10,14 @@ from gitleague_client.urls import normalize_git_url, url_problem
 from sqlalchemy.orm import contains_eager
 
 from ..db import db
-from ..errors import ConflictError, RepositoryNotFoundError, ValidationFailedError
+from ..errors import (
+    BadRequestError,
+    ConflictError,
+    GitLeagueError,
+    PermissionDeniedError,
+    RepositoryNotFoundError,
+    ValidationFailedError,
+)
 from ..models import Commit, Project, Repo, SyncStatus
 from ..models.repo import new_repo_id
 from ..sync_methods import get_registry
@@ -18,16 +25,29 @@ from . import audit, credentials, remote_url, rollup
 from .auth import Principal
 
 ORIGIN_CHANGED = "git_url moved to another scheme, host or port"
+ID_CHOSEN_BY_ADMINS = (
+    "id: only admins choose repository ids; leave id out and the server assigns one"
+)
 REPO_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 DEFAULT_SYNC_METHOD = "push_client"
 
 
-def normalized_url(git_url: str) -> str:
-    """The comparable form of ``git_url``; 422 naming the problem when invalid."""
-    problem = url_problem(git_url)
+def normalized_url(git_url: str, *, error: type[GitLeagueError] = ValidationFailedError) -> str:
+    """The comparable form of ``git_url``; ``error`` (422) naming the problem when invalid.
+
+    URLs carrying a token or password are refused without being repeated.
+    """
+    problem = remote_url.user_info_problem(git_url)
     if problem:
-        raise ValidationFailedError(f"git_url: {problem}")
-    return normalize_git_url(git_url)
+        raise error(f"git_url: {problem}")
+    try:
+        problem = url_problem(git_url)
+        normalized = normalize_git_url(git_url)
+    except ValueError:  # urllib's own refusals, such as a malformed IPv6 host
+        problem = "not a well-formed URL"
+    if problem:
+        raise error(f"git_url: {problem}")
+    return normalized
 
 
 def get_repo(principal: Principal, repo_id: str, *, for_update: bool = False) -> Repo:
@@ -54,7 +74,9 @@ def repos_of_project(project: Project, git_url: str | None = None) -> sa.Select[
     """A project's repos by name, optionally only those matching ``git_url``."""
     stmt = sa.select(Repo).where(Repo.project_id == project.id).order_by(Repo.name, Repo.id)
     if git_url is not None:
-        stmt = stmt.where(Repo.git_url_normalized == normalized_url(git_url))
+        # 400, not 422: this is a filter, and it must not look like a lookup that worked.
+        normalized = normalized_url(git_url, error=BadRequestError)
+        stmt = stmt.where(Repo.git_url_normalized == normalized)
     return stmt
 
 
@@ -81,7 +103,16 @@ def _check_unique(project: Project, normalized: str, exclude_id: str | None = No
         raise ConflictError(f"repository {other} of this project already has that git_url")
 
 
-def _new_id(requested: str | None) -> str:
+def _new_id(actor: Principal | str, requested: str | None) -> str:
+    """``requested`` (admins and the shell only) or a random free id.
+
+    A commissioner's chosen id is refused before it is looked at, so the
+    answer is the same whether another owner's repo holds it or not: no
+    existence oracle. Admins reach every repo anyway, so telling them an id
+    is taken tells them nothing new.
+    """
+    if requested is not None and isinstance(actor, Principal) and not actor.user.is_admin:
+        raise PermissionDeniedError(ID_CHOSEN_BY_ADMINS)
     if requested is not None:
         if not REPO_ID_RE.match(requested):
             raise ValidationFailedError("id: use 3 to 40 characters of a-z, 0-9 and -")
@@ -112,7 +143,7 @@ def create_repo(
     normalized = normalized_url(git_url)
     _check_unique(project, normalized)
     repo = Repo(
-        id=_new_id(repo_id),
+        id=_new_id(actor, repo_id),
         project_id=project.id,
         name=name,
         git_url=git_url,
