@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import GitLeagueError, ValidationFailedError
 from ..schemas.common import describe_messages
-from . import guard
+from . import guard, outages
 from .security import principal
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,11 @@ def _authenticate_first(protected: set[str]) -> None:
 
 
 def _handle_gitleague_error(error: GitLeagueError) -> Any:
-    return jsonify(error.to_dict()), error.status
+    return jsonify(error.to_dict()), error.status, error.headers()
+
+
+def _handle_outage(error: sa.exc.SQLAlchemyError) -> Any:
+    return _handle_gitleague_error(outages.outage(error))
 
 
 def _handle_deep_json(error: RecursionError) -> Any:
@@ -127,3 +131,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(GitLeagueError, _handle_gitleague_error)
     app.register_error_handler(RecursionError, _handle_deep_json)
     app.register_error_handler(sa.exc.DataError, _handle_unstorable)
+    for failure in (sa.exc.DBAPIError, sa.exc.TimeoutError):
+        app.register_error_handler(failure, _handle_outage)
