@@ -27,6 +27,10 @@ class GitLeagueError(Exception):
         """The JSON body of this error."""
         return {"error": {"code": self.code, "message": self.message, **self.extra}}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with this error (none by default)."""
+        return {}
+
 
 class ConfigurationError(GitLeagueError):
     """The server's own settings are unusable."""
@@ -107,3 +111,30 @@ class RateLimitedError(GitLeagueError):
 
     code = "rate_limited"
     status = 429
+
+
+class ServiceUnavailableError(GitLeagueError):
+    """A service the server needs is down or busy: the same request may be retried."""
+
+    code = "service_unavailable"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After``: when a retry makes sense, in seconds."""
+        return {"Retry-After": str(self.retry_after)}
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database cannot be reached or opened."""
+
+    code = "database_unavailable"
+
+
+class DatabaseBusyError(ServiceUnavailableError):
+    """The database gave up on this transaction (deadlock, serialization, lock wait)."""
+
+    code = "database_busy"

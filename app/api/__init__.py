@@ -6,12 +6,14 @@ import functools
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from ..errors import GitLeagueError
+from ..errors import GitLeagueError, ValidationFailedError
 from ..schemas.common import describe_messages
+from . import guard, outages
 from .security import principal
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,24 @@ def _authenticate_first(protected: set[str]) -> None:
 
 
 def _handle_gitleague_error(error: GitLeagueError) -> Any:
-    return jsonify(error.to_dict()), error.status
+    return jsonify(error.to_dict()), error.status, error.headers()
+
+
+def _handle_outage(error: sa.exc.SQLAlchemyError) -> Any:
+    return _handle_gitleague_error(outages.outage(error))
+
+
+def _handle_deep_json(error: RecursionError) -> Any:
+    return _handle_gitleague_error(guard.deep_json_error(error))
+
+
+def _handle_unstorable(error: sa.exc.DataError) -> Any:
+    # The last line of defence: schemas and the request guard refuse bad
+    # values first, so this is logged as the gap it is.
+    log.warning("database refused a value: %s", error.orig)
+    return _handle_gitleague_error(
+        ValidationFailedError("a value is out of range or cannot be stored")
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -93,6 +112,7 @@ def init_app(app: Flask) -> None:
         sync,
     )
 
+    guard.install_converters(app)
     # One Api per app: smorest keeps the app and its spec on the instance.
     api = GitLeagueApi(spec_kwargs={"info": {"description": "GitLeague REST API v1"}})
     api.init_app(app)
@@ -107,4 +127,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(docs.bp)
     protected = {m.blp.name for m in modules if m is not auth}
     app.before_request(functools.partial(_authenticate_first, protected))
+    app.before_request(guard.check_request)
     app.register_error_handler(GitLeagueError, _handle_gitleague_error)
+    app.register_error_handler(RecursionError, _handle_deep_json)
+    app.register_error_handler(sa.exc.DataError, _handle_unstorable)
+    for failure in (sa.exc.DBAPIError, sa.exc.TimeoutError):
+        app.register_error_handler(failure, _handle_outage)

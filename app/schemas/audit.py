@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from .common import PageArgs, page_of
+from .common import Moment, PageArgs, page_of
 
 
 class AuditLogOut(ma.Schema):
@@ -31,5 +31,5 @@ class AuditLogArgs(PageArgs):
 
     action = fields.String(validate=validate.Length(max=64))
     repo_id = fields.String(validate=validate.Length(max=40))
-    since = fields.AwareDateTime(format="iso")
-    until = fields.AwareDateTime(format="iso")
+    since = Moment()
+    until = Moment()

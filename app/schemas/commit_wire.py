@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from ..errors import BadRequestError, ValidationFailedError
-from .common import EARLIEST, LATEST
+from .common import EARLIEST, LATEST, MAX_INT_ID
 
 # msgspec patterns are searched, not matched: both anchors are needed, and
 # \Z rather than $, which also matches before a trailing newline.
@@ -25,6 +25,7 @@ Name = Annotated[str, msgspec.Meta(max_length=4096)]
 Message = Annotated[str, msgspec.Meta(max_length=1_048_576)]
 When = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+RunId = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT_ID)]  # int4 column
 _TEXT_FIELDS = ("author_name", "author_email", "committer_name", "committer_email", "message")
 
 
@@ -55,7 +56,7 @@ class WireBatch(msgspec.Struct, forbid_unknown_fields=True):
     """A batch; items stay raw so that each is checked on its own."""
 
     commits: list[msgspec.Raw]
-    sync_run_id: int | None = None
+    sync_run_id: RunId | None = None
     resume_sha: Sha | None = None
 
 
@@ -63,7 +64,7 @@ class WireBatchTyped(msgspec.Struct, forbid_unknown_fields=True):
     """The same batch with every item typed: one C call when all items are valid."""
 
     commits: list[WireCommit]
-    sync_run_id: int | None = None
+    sync_run_id: RunId | None = None
     resume_sha: Sha | None = None
 
 

@@ -8,7 +8,17 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from .common import PageArgs, Sha, StrictSchema, Text, check_sha, check_time_range, page_of
+from .common import (
+    Id,
+    Moment,
+    PageArgs,
+    Sha,
+    StrictSchema,
+    Text,
+    check_sha,
+    check_time_range,
+    page_of,
+)
 
 MAX_INT = 2**31 - 1
 
@@ -87,14 +97,14 @@ class CommitListArgs(PageArgs):
     """Filters of the commit list."""
 
     author = fields.String(validate=validate.Length(max=4096))
-    since = fields.AwareDateTime(format="iso")
-    until = fields.AwareDateTime(format="iso")
+    since = Moment()
+    until = Moment()
 
 
 class IngestBatchIn(StrictSchema):
     """A batch of pushed commits. Items are checked one by one by the service."""
 
-    sync_run_id = fields.Integer(allow_none=True, strict=True)
+    sync_run_id = Id(allow_none=True)
     resume_sha = Sha(allow_none=True)
     commits = fields.List(
         fields.Raw(metadata={"description": "a commit, fields as in CommitOut"}), required=True

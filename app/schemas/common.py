@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -15,6 +16,8 @@ from ..services.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+# Integer ids (users, API keys, sync runs) are int4 on PostgreSQL.
+MAX_INT_ID = 2**31 - 1
 
 
 class StrictSchema(ma.Schema):
@@ -24,14 +27,42 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-def clean_text(value: str) -> None:
-    """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates."""
+def text_problem(value: str) -> str | None:
+    """Why PostgreSQL could not store ``value`` (NUL, lone surrogate), or None."""
     if "\x00" in value:
-        raise ma.ValidationError("must not contain NUL characters")
+        return "must not contain NUL characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ma.ValidationError("is not valid Unicode (lone surrogate)") from None
+        return "is not valid Unicode (lone surrogate)"
+    return None
+
+
+def clean_text(value: str) -> None:
+    """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates."""
+    problem = text_problem(value)
+    if problem:
+        raise ma.ValidationError(problem)
+
+
+def check_url_syntax(value: str) -> None:
+    """Refuse URLs that Python's parser cannot split (bad IPv6 brackets, port)."""
+    try:
+        urlsplit(value).port  # noqa: B018 (parsing the port is the check)
+    except ValueError as exc:
+        raise ma.ValidationError(f"not a valid URL: {exc}") from None
+
+
+def GitUrl(**kwargs: Any) -> fields.String:  # noqa: N802
+    """A git remote URL (``https://``, ``ssh://``, ``git@host:path``, a path)."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=2048), clean_text, check_url_syntax], **kwargs
+    )
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802
+    """An integer row id: within the column's range, so never an overflow."""
+    return fields.Integer(strict=True, validate=validate.Range(1, MAX_INT_ID), **kwargs)
 
 
 def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802 (reads like a field)
@@ -54,8 +85,17 @@ def Sha(**kwargs: Any) -> fields.String:  # noqa: N802
 
 def check_time_range(value: dt.datetime) -> None:
     """Dates outside 1970..2099 are refused as implausible."""
-    if not EARLIEST <= value < LATEST:
+    try:
+        plausible = EARLIEST <= value < LATEST
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 has no UTC form
+        plausible = False
+    if not plausible:
         raise ma.ValidationError("must be between 1970-01-01 and 2099-12-31")
+
+
+def Moment(**kwargs: Any) -> fields.AwareDateTime:  # noqa: N802
+    """An ISO 8601 time with an offset, within 1970..2099 (a filter bound)."""
+    return fields.AwareDateTime(format="iso", validate=check_time_range, **kwargs)
 
 
 class PageArgs(StrictSchema):

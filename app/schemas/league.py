@@ -5,14 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from .common import PageArgs, check_time_range, page_of
+from .common import Moment, PageArgs, page_of
 
 
 class LeagueArgs(PageArgs):
     """``?since=&until=`` (authored time, ``until`` excluded) and paging."""
 
-    since = fields.AwareDateTime(format="iso", validate=check_time_range)
-    until = fields.AwareDateTime(format="iso", validate=check_time_range)
+    since = Moment()
+    until = Moment()
 
     @ma.validates_schema
     def _period(self, data: dict, **_kwargs: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from .common import PageArgs, StrictSchema, Text, page_of
+from .common import GitUrl, PageArgs, StrictSchema, Text, page_of
 
 
 class ProjectIn(StrictSchema):
@@ -46,7 +46,7 @@ class RepoIn(StrictSchema):
         metadata={"description": "admins only (403 for others); default: a random id"},
     )
     name = Text(200, required=True, validate=validate.Length(min=1, max=200))
-    git_url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    git_url = GitUrl(required=True)
     branch = fields.String(load_default="main", validate=BRANCH)
     sync_method = fields.String(validate=validate.Length(max=64))
 
@@ -55,7 +55,7 @@ class RepoPatch(StrictSchema):
     """Changeable repo fields (the sync method moves only by migration)."""
 
     name = Text(200, validate=validate.Length(min=1, max=200))
-    git_url = fields.String(validate=validate.Length(min=1, max=2048))
+    git_url = GitUrl()
     branch = fields.String(validate=BRANCH)
     pull_interval_seconds = fields.Integer(
         allow_none=True,
@@ -92,4 +92,4 @@ RepoPage = page_of(RepoOut, "RepoPage")
 class RepoListArgs(PageArgs):
     """Repo list filters: any URL form matches the normalized URL."""
 
-    git_url = fields.String(validate=validate.Length(min=1, max=2048))
+    git_url = GitUrl()

@@ -24,6 +24,7 @@ from ..errors import (
     ValidationFailedError,
 )
 from ..models import ApiKey, User
+from ..schemas.common import MAX_INT_ID
 
 SCOPES = ("sync:commits", "read:repos", "write:repos", "read:audit", "migrate:repos")
 _B62 = string.digits + string.ascii_letters
@@ -100,10 +101,19 @@ def verify_token(token: str, *, secret: str, issuer: str, audience: str) -> User
         raise AuthenticationError("token expired; request a new one") from None
     except jwt.PyJWTError:
         raise AuthenticationError("invalid token") from None
-    user = db.session.get(User, int(claims["sub"])) if claims["sub"].isdigit() else None
+    user = _user_of(claims["sub"])
     if user is None:
         raise AuthenticationError("invalid token")
     return user
+
+
+def _user_of(sub: object) -> User | None:
+    # Only a plain decimal id within the column's range names a user; any
+    # other ``sub`` ("²", "1e3", 2**64) is an invalid token, not a 500.
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 10):
+        return None
+    user_id = int(sub)
+    return db.session.get(User, user_id) if 0 < user_id <= MAX_INT_ID else None
 
 
 def login(email: str, password: str) -> User | None:
