@@ -26,6 +26,23 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 # (a token in ?git_url=https://user:token@host/...) is logged as ***.
 logger_class = "app.access_log.RedactingLogger"
 
+if os.environ.get("GITLEAGUE_LOG_FORMAT") == "json":
+    # gunicorn's own lines as JSON objects too (app/logs.py); the request id
+    # gets its own field, so it leaves the message.
+    access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+    _json = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+        "handlers": {"json": _json},
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            name: {"level": "INFO", "handlers": ["json"], "propagate": False, "qualname": name}
+            for name in ("gunicorn.error", "gunicorn.access")
+        },
+    }
+
 
 def post_worker_init(worker):
     """Freeze what the loaded app allocated: it lives as long as the worker.

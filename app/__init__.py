@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, db, headers, limiter, metrics, queue, requestid, web
+from . import api, cli, db, headers, limiter, logs, metrics, queue, requestid, web
 from .config import build_config, environment
 from .sync_methods import registry
 
@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     from . import models  # noqa: F401  (registers the tables)
 
+    logs.init_app(app)
     requestid.init_app(app)
     headers.init_app(app)
     metrics.init_app(app)

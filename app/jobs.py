@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 
 from .errors import GitLeagueError
 from .services import pull_sync
@@ -58,8 +59,15 @@ def sync_repo(repo_id: str) -> dict[str, Any]:
     """
     app = _app()
     with app.app_context():
+        job = _current_job()
+        # The id of the request that queued this job: its logs and audit
+        # entries carry it (see app.logs and app.services.audit).
+        g.request_id = (job.meta.get("request_id") if job is not None else None) or uuid.uuid4().hex
+        log.info("pull sync of %s started (job %s)", repo_id, job.id if job else None)
         try:
-            return pull_sync.run(repo_id, app.config).as_dict()
+            outcome = pull_sync.run(repo_id, app.config)
+            log.info("pull sync of %s: %s, inserted %d", repo_id, outcome.status, outcome.inserted)
+            return outcome.as_dict()
         except GitLeagueError as exc:
             _fail(repo_id, exc.message, permanent=getattr(exc, "permanent", True))
             raise PullSyncFailedError(exc.message) from None

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
-from .errors import ConfigurationError, ConflictError
+from .errors import ConfigurationError, ConflictError, GitLeagueError
+from .requestid import current_request_id
 from .sync_methods.pull_celery import PENDING_STATES, QUEUE_NAME, job_id
 
 if TYPE_CHECKING:
@@ -41,6 +42,13 @@ def get_redis(app: Flask | None = None) -> Redis | None:
         redis = Redis.from_url(app.config["REDIS_URL"], health_check_interval=30)
         app.extensions[REDIS_KEY] = redis
     return redis
+
+
+class QueueUnavailableError(GitLeagueError):
+    """Pull jobs cannot be queued: no Redis configured, or Redis does not answer."""
+
+    code = "queue_unavailable"
+    status = 503
 
 
 def get_queue(app: Flask | None = None) -> Queue:
@@ -109,6 +117,8 @@ def enqueue_sync(queue: Queue, repo_id: str, *, config: Any, force: bool = False
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
             retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+            # The job logs (and audits) under the id of the request that queued it.
+            meta={"request_id": current_request_id()} if has_app_context() else None,
         )
         return Enqueued(job, True, replaced)
 

@@ -1,4 +1,4 @@
-"""A repo's pull credentials: write-only (``PUT``), and ``DELETE``."""
+"""A repo's pull credentials: write-only (``PUT``), and ``DELETE``; queueing a pull now."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from flask_smorest import Blueprint
 
 from ..db import db
 from ..models import Repo
-from ..schemas.credentials import CredentialsIn, CredentialsState
+from ..requestid import current_request_id
+from ..schemas.credentials import CredentialsIn, CredentialsState, PullJobOut
 from ..services import credentials as svc
+from ..services import pull_schedule
 from ..services.repos import get_repo
 from .security import BEARER, principal
 
@@ -46,3 +48,15 @@ class Credentials(MethodView):
         who = principal()
         svc.clear_credentials(who, get_repo(who, repo_id, for_update=True))
         db.session.commit()
+
+
+@blp.route("/<repo_id>/pull-jobs", methods=["POST"])
+@blp.response(202, PullJobOut)
+@blp.doc(security=BEARER)
+def queue_pull(repo_id: str) -> dict[str, Any]:
+    """Queue a pull sync of a pull_celery repo now; one pending job per repo (write:repos)."""
+    who = principal()
+    result = pull_schedule.queue_pull(who, get_repo(who, repo_id), current_app.config)
+    current_app.logger.info("pull job %s of %s: %s", result.job.id, repo_id,
+                            "queued" if result.created else "already pending")  # fmt: skip
+    return {"job_id": result.job.id, "queued": result.created, "request_id": current_request_id()}

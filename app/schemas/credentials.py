@@ -27,3 +27,13 @@ class CredentialsState(ma.Schema):
     has_credentials = fields.Boolean()
     credentials_updated_at = fields.DateTime()
     sync_status = fields.String()
+
+
+class PullJobOut(ma.Schema):
+    """The repo's pull job: queued by this request, or already pending."""
+
+    job_id = fields.String()
+    queued = fields.Boolean(metadata={"description": "false: a job was already pending"})
+    request_id = fields.String(
+        allow_none=True, metadata={"description": "the id the job logs under"}
+    )

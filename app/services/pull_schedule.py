@@ -18,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import db, utcnow
+from ..errors import ConflictError
 from ..models import Repo, SyncStatus
+from .auth import Principal
 from .pull_sync import METHOD
 
 
@@ -95,6 +97,36 @@ def schedule_once(queue: Any, config: Any, now: dt.datetime | None = None) -> Sc
         result = enqueue_sync(queue, repo_id, config=config)
         (report.enqueued if result.created else report.pending).append(repo_id)
     return report
+
+
+def queue_pull(principal: Principal, repo: Repo, config: Any) -> Any:
+    """Queue a pull of ``repo`` now (write:repos); the :class:`~app.queue.Enqueued` result.
+
+    409 for a repo on another method or without credentials; 503 when the
+    server has no Redis or Redis does not answer.
+    """
+    from redis.exceptions import RedisError
+
+    from ..queue import QueueUnavailableError, enqueue_sync, get_queue, get_redis
+
+    principal.require_scope("write:repos")
+    if repo.sync_method != METHOD:
+        raise ConflictError(
+            f"repository {repo.id} uses sync method '{repo.sync_method}'; only {METHOD} "
+            "repositories are pulled by the server",
+            sync_method=repo.sync_method,
+        )
+    if repo.credentials_encrypted is None:
+        raise ConflictError(
+            f"repository {repo.id} has no credentials: PUT /api/v1/repos/{repo.id}/credentials first"
+        )
+    db.session.rollback()  # hold no transaction (SQLite's write lock) while Redis answers
+    if get_redis() is None:
+        raise QueueUnavailableError("this server has no REDIS_URL: pull jobs cannot be queued")
+    try:
+        return enqueue_sync(get_queue(), repo.id, config=config)
+    except RedisError as exc:
+        raise QueueUnavailableError(f"Redis is unreachable: {type(exc).__name__}") from None
 
 
 def failing_repos() -> list[Repo]:
