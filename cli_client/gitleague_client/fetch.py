@@ -40,6 +40,23 @@ BRANCH_HINT = (
 )
 
 
+#: The depth ``git fetch --unshallow`` asks for: everything.
+UNSHALLOW_DEPTH = 2**31 - 1
+
+SHALLOW_HINT = (
+    "Run `git fetch --unshallow` in the clone (or clone it again without --depth),\n"
+    "then sync again. Nothing of this repo was sent: a shallow history would give\n"
+    "its oldest commits no parents and their whole tree as their changes."
+)
+
+
+class ShallowCloneError(ClientError):
+    """The clone is shallow and could not be deepened: its history cannot be trusted."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"{path} is a shallow clone ({why})", hint=SHALLOW_HINT)
+
+
 class FetchError(ClientError):
     """The remote could not be read (network, authentication, not a repository)."""
 
@@ -130,8 +147,12 @@ def fetch_branch(
     progress: Callable[[bytes], None] | None = None,
     ssh_extra: Sequence[str] = (),
     timeouts: tuple[float, float] | None = None,
+    unshallow: bool = False,
 ) -> bytes:
     """Fetch ``branch`` from ``url`` into ``repo``'s object store; return its head sha.
+
+    ``unshallow``: ask for the whole history behind the head (``git fetch
+    --unshallow``), for a shallow clone whose commits stop at a boundary.
 
     Refs are not touched here (see :func:`record_head`), so a fetch into a scratch
     repository (dry run) and a real one behave the same. ``ssh_extra`` are more
@@ -149,6 +170,8 @@ def fetch_branch(
         if sha is None:
             return []
         found["sha"] = sha
+        if unshallow:
+            return [sha]  # wanted even when present: the server sends what is behind it
         return [] if as_sha(sha) in repo.object_store else [sha]
 
     try:
@@ -169,6 +192,7 @@ def fetch_branch(
             determine_wants=determine_wants,  # type: ignore[arg-type]
             ref_prefix=[want_ref],
             progress=progress,
+            depth=UNSHALLOW_DEPTH if unshallow else None,
         )
     except HTTPUnauthorized:
         raise FetchError(
@@ -180,6 +204,13 @@ def fetch_branch(
     except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
         # HangupException is a GitProtocolError carrying ssh's own message.
         raise _fetch_failed(url, exc) from None
+    except KeyError as exc:  # dulwich: an object missing (a shallow or damaged remote)
+        missing = exc.args[0] if exc.args else b"?"
+        sha = missing.decode("ascii", "replace") if isinstance(missing, bytes) else missing
+        raise FetchError(
+            f"fetch from {redact_url(url)} failed: object {sha} is missing "
+            "(is the remote itself shallow or damaged?)"
+        ) from None
     finally:
         for proto in opened:
             proto.close()  # idempotent: a no-op for connections dulwich closed itself
