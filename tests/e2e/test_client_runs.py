@@ -85,3 +85,37 @@ def test_a_day_in_the_life(database_url: str, seed: Any, tmp_path: Path) -> None
         assert "✓ P / quiet: healthy, push_client, last sync " in text.stdout
     finally:
         server.stop()
+
+
+def test_a_commit_the_server_rejects_does_not_freeze_the_resume_point(
+    live_server: Any, seed: Any, tmp_path: Path
+) -> None:
+    work = Work(tmp_path)
+    work.commit("a.txt", "one\n")
+    (work.path / "a.txt").write_text("from the future\n")
+    git(work.path, "commit", "-q", "-am", "dated 2100", date="@4102500000")  # type: ignore[arg-type]  # 2100-01-01
+    future = git(work.path, "rev-parse", "HEAD")
+    work.commit("a.txt", "three\n")
+    work.push()
+    owner = seed.actor()
+    project_id = seed.project(owner)
+    repo_id = seed.repo(project_id, git_url=str(work.remote))
+    config = tmp_path / "repos.yaml"
+    config.write_text(yaml.safe_dump({
+        "api_url": live_server.url, "api_key": owner.key, "batch_size": 10,
+        "projects": [{"name": "P", "project_id": project_id, "repos": [
+            {"path": str(tmp_path / "c.git"), "git_url": str(work.remote)}]}],
+    }))  # fmt: skip
+    first = client(config, "sync", "--json")
+    doc = json.loads(first.stdout)["repos"][0]
+    assert first.returncode == 1 and doc["status"] == "partial"
+    assert doc["rejections"][0]["sha"] == future
+    head = work.commit("a.txt", "four\n")
+    work.push()
+    second = client(config, "sync", "--json")
+    doc = json.loads(second.stdout)["repos"][0]
+    assert second.returncode == 0, second.stdout
+    assert doc["new_commits"] == 1 and doc["rejected"] == 0  # the tail is not resent
+    seen = api_repo(live_server, owner.key, repo_id)
+    assert seen["last_ingested_sha"] == head and seen["sync_status"] == "healthy"
+    assert seen["commit_count"] == 3  # all but the rejected one
