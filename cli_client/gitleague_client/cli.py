@@ -144,15 +144,19 @@ def init(
 
 @cli.command()
 @_config_option
+@click.option("--offline", is_flag=True, help="Do not contact the git remotes.")
 @click.pass_obj
-def test(app: AppContext, config_path: Path) -> None:
+def test(app: AppContext, config_path: Path, offline: bool) -> None:
     """Check the connection, the API key and every configured repository."""
-    from gitleague_client.check import run_checks
+    from gitleague_client.check import CheckOptions, run_checks
 
     try:
         config = app.config(config_path)
+        options = CheckOptions(offline, (config.connect_timeout, config.timeout))
         with api_for(config) as api:
-            code = run_checks(api, config, click.echo, lambda line: click.echo(line, err=True))
+            code = run_checks(
+                api, config, click.echo, lambda line: click.echo(line, err=True), options
+            )
     except ClientError as err:
         _exit_on_error(err)
     sys.exit(int(code))

@@ -174,6 +174,46 @@ def fetch_branch(
             return [sha]  # wanted even when present: the server sends what is behind it
         return [] if as_sha(sha) in repo.object_store else [sha]
 
+    with remote(url, ssh_key, ssh_extra, timeouts) as (client, remote_path):
+        client.fetch(
+            remote_path,
+            repo,
+            determine_wants=determine_wants,  # type: ignore[arg-type]
+            ref_prefix=[want_ref],
+            progress=progress,
+            depth=UNSHALLOW_DEPTH if unshallow else None,
+        )
+    if "sha" not in found:
+        raise BranchNotFoundError(branch, redact_url(url))
+    return found["sha"]
+
+
+def remote_head(
+    url: str,
+    branch: str,
+    ssh_key: Path | None = None,
+    timeouts: tuple[float, float] | None = None,
+) -> bytes | None:
+    """The branch's head on the remote (``git ls-remote``), or None when it has no such branch."""
+    want_ref = branch_ref(branch)
+    with remote(url, ssh_key, (), timeouts) as (client, remote_path):
+        path = remote_path.encode() if isinstance(remote_path, str) else remote_path
+        sha = client.get_refs(path, ref_prefix=[want_ref]).refs.get(want_ref)
+    return bytes(sha) if sha else None
+
+
+@contextlib.contextmanager
+def remote(
+    url: str,
+    ssh_key: Path | None,
+    ssh_extra: Sequence[str],
+    timeouts: tuple[float, float] | None,
+) -> Iterator[tuple[GitClient, str]]:
+    """A dulwich client for ``url`` and the path to ask it for; its errors as FetchError.
+
+    Every connection it opened is closed on the way out (see :func:`_track_connections`).
+    """
+    shown = redact_url(url)
     try:
         client, remote_path = get_transport_and_path(
             url,
@@ -183,24 +223,17 @@ def fetch_branch(
             pool_manager=_http_pool(url, timeouts),
         )
     except ValueError as exc:
-        raise FetchError(f"cannot fetch from {redact_url(url)}: {exc}") from None
+        raise FetchError(f"cannot fetch from {shown}: {exc}") from None
     opened = _track_connections(client)
     try:
-        client.fetch(
-            remote_path,
-            repo,
-            determine_wants=determine_wants,  # type: ignore[arg-type]
-            ref_prefix=[want_ref],
-            progress=progress,
-            depth=UNSHALLOW_DEPTH if unshallow else None,
-        )
+        yield client, remote_path
     except HTTPUnauthorized:
         raise FetchError(
-            f"fetch from {redact_url(url)} failed: the remote asks for credentials",
+            f"fetch from {shown} failed: the remote asks for credentials",
             hint="Use an SSH git_url with ssh_key, or a URL that needs no login.",
         ) from None
     except NotGitRepository:
-        raise FetchError(f"fetch from {redact_url(url)} failed: not a git repository") from None
+        raise FetchError(f"fetch from {shown} failed: not a git repository") from None
     except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
         # HangupException is a GitProtocolError carrying ssh's own message.
         raise _fetch_failed(url, exc) from None
@@ -208,16 +241,13 @@ def fetch_branch(
         missing = exc.args[0] if exc.args else b"?"
         sha = missing.decode("ascii", "replace") if isinstance(missing, bytes) else missing
         raise FetchError(
-            f"fetch from {redact_url(url)} failed: object {sha} is missing "
+            f"fetch from {shown} failed: object {sha} is missing "
             "(is the remote itself shallow or damaged?)"
         ) from None
     finally:
         for proto in opened:
             proto.close()  # idempotent: a no-op for connections dulwich closed itself
         client.close()
-    if "sha" not in found:
-        raise BranchNotFoundError(branch, redact_url(url))
-    return found["sha"]
 
 
 def _http_pool(url: str, timeouts: tuple[float, float] | None) -> Any:

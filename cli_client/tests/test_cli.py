@@ -85,13 +85,6 @@ def _quoted(url: str) -> str:
 
 
 @pytest.fixture
-def protocol(scripted_server: Scripted) -> Protocol:
-    proto = Protocol()
-    scripted_server.script = proto
-    return proto
-
-
-@pytest.fixture
 def remote(make_repo: Callable[..., GitRepo], tmp_path: Path) -> Path:
     """A bare remote whose main has 5 commits."""
     work = make_repo("work")
@@ -178,8 +171,11 @@ def test_test_command_prints_the_guides_lines(
         "✓ Projects: 1",
         "  - My Project (1 repo)",
     ]
-    assert lines[5].startswith(f"✓ {clone}: git repository, branch main at ")
-    assert "registered as abc123" in lines[5] and "sync method push_client" in lines[5]
+    head = run_git(remote, "rev-parse", "main").decode()[:7]
+    assert lines[5] == (
+        f"✓ {clone}: git repository, registered as abc123 (abc123), sync method push_client, "
+        f"remote answers, branch main at {head}"
+    )
     assert KEY not in result.output
 
 
@@ -198,12 +194,9 @@ def test_test_command_fails_on_each_kind_of_problem(
     ])  # fmt: skip
     result = run("test", "--config", str(cfg))
     assert result.exit_code == ExitCode.PARTIAL_FAILURE
-    assert (
-        "does not accept pushes" in result.output
-        and "migrate_repos_to_push.py abc123" in result.output
-    )
-    assert "Branch not found: 'nope'" in result.output
-    assert "is not a git repository" in result.output
+    assert "repo abc123 is synced by pull_celery, which takes no pushes" in result.output
+    assert "Ask your GitLeague admin to migrate repo abc123 to push_client" in result.output
+    assert "is not a git repository" in result.output  # branches: see test_check.py
 
 
 def test_test_command_with_an_unknown_key(

@@ -9,35 +9,26 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from .conftest import GitRepo, Scripted, run_git  # type: ignore[import-not-found]
 from .test_cli import Protocol, remote, run, write_config  # type: ignore[import-not-found]
 
 __all__ = ["remote"]  # the fixture, used by name
 
 
-@pytest.fixture
-def proto(scripted_server: Scripted) -> Protocol:
-    protocol = Protocol()
-    scripted_server.script = protocol
-    return protocol
-
-
 def test_a_sync_without_new_commits_still_opens_and_closes_a_run(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted, remote: Path
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
 ) -> None:
-    proto.add_repo("abc123", str(remote))
+    protocol.add_repo("abc123", str(remote))
     cfg = write_config(tmp_path, scripted_server.url,
                        [{"path": str(tmp_path / "c.git"), "git_url": str(remote)}])  # fmt: skip
     assert run("sync", "--config", str(cfg)).exit_code == 0
     again = run("sync", "--config", str(cfg))
     assert again.exit_code == 0 and "No new commits" in again.output
     head = run_git(remote, "rev-parse", "main").decode().strip()
-    assert [(r["status"], r.get("head_sha")) for r in proto.runs] == [("succeeded", head)] * 2
+    assert [(r["status"], r.get("head_sha")) for r in protocol.runs] == [("succeeded", head)] * 2
     # a dry run changes nothing anywhere, runs included
     assert run("sync", "--config", str(cfg), "--dry-run").exit_code == 0
-    assert len(proto.runs) == 2
+    assert len(protocol.runs) == 2
     work = GitRepo(tmp_path / "work")
     work.write("g.txt", "one more\n")
     work.commit("one more")
@@ -48,12 +39,12 @@ def test_a_sync_without_new_commits_still_opens_and_closes_a_run(
 
 
 def test_a_repo_failing_on_this_machine_is_reported_as_a_failed_run(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted, remote: Path
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
 ) -> None:
     gone = tmp_path / "gone.git"
     shutil.copytree(remote, gone)
     url = f"file://user:s3cret@localhost{gone}"  # user info that must not reach the server
-    proto.add_repo("abc123", url)
+    protocol.add_repo("abc123", url)
     clone = tmp_path / "clone"
     run_git(tmp_path, "clone", "-q", str(remote), str(clone))
     run_git(clone, "remote", "set-url", "origin", url)
@@ -61,15 +52,15 @@ def test_a_repo_failing_on_this_machine_is_reported_as_a_failed_run(
     result = run("sync", "--config", str(cfg), "--json")
     assert result.exit_code == 1
     assert json.loads(result.output)["repos"][0]["status"] == "failed"
-    (closed,) = proto.runs
+    (closed,) = protocol.runs
     assert closed["status"] == "failed" and "Branch not found: 'nope'" in closed["error"]
-    assert "s3cret" not in json.dumps(proto.runs)
+    assert "s3cret" not in json.dumps(protocol.runs)
 
 
 def test_a_shallow_clone_is_deepened_before_anything_is_sent(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted, remote: Path
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
 ) -> None:
-    proto.add_repo("abc123", str(remote))
+    protocol.add_repo("abc123", str(remote))
     clone = tmp_path / "shallow"
     run_git(tmp_path, "clone", "-q", "--depth", "2", f"file://{remote}", str(clone))
     run_git(clone, "remote", "set-url", "origin", str(remote))
@@ -79,7 +70,7 @@ def test_a_shallow_clone_is_deepened_before_anything_is_sent(
     assert refused.exit_code == 1 and doc["status"] == "failed"
     assert "is a shallow clone (not deepened: --no-fetch was given)" in doc["error"]
     assert "git fetch --unshallow" in doc["hint"]
-    assert proto.stored["abc123"] == [] and proto.runs[-1]["status"] == "failed"
+    assert protocol.stored["abc123"] == [] and protocol.runs[-1]["status"] == "failed"
     result = run("sync", "--config", str(cfg), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)["repos"][0]
@@ -91,11 +82,11 @@ def test_a_shallow_clone_is_deepened_before_anything_is_sent(
 
 
 def test_a_shallow_clone_that_cannot_be_deepened_fails_naming_the_fix(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted, remote: Path
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
 ) -> None:
     partial = tmp_path / "partial.git"  # a remote that is shallow itself
     run_git(tmp_path, "clone", "-q", "--bare", "--depth", "3", f"file://{remote}", str(partial))
-    proto.add_repo("abc123", str(partial))
+    protocol.add_repo("abc123", str(partial))
     clone = tmp_path / "shallow"
     run_git(tmp_path, "clone", "-q", "--depth", "2", f"file://{partial}", str(clone))
     run_git(clone, "remote", "set-url", "origin", str(partial))
@@ -105,11 +96,11 @@ def test_a_shallow_clone_that_cannot_be_deepened_fails_naming_the_fix(
     assert result.exit_code == 1 and doc["status"] == "failed"
     assert doc["error"].startswith(f"{clone} is a shallow clone (deepening it from origin failed")
     assert "git fetch --unshallow" in doc["hint"]
-    assert proto.stored["abc123"] == [] and proto.runs[-1]["status"] == "failed"
+    assert protocol.stored["abc123"] == [] and protocol.runs[-1]["status"] == "failed"
 
 
 def test_a_missing_object_fails_the_repo_naming_it_and_git_fsck(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted, make_repo
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, make_repo
 ) -> None:
     work: GitRepo = make_repo("work")
     work.write("a.txt", "one\n")
@@ -119,7 +110,7 @@ def test_a_missing_object_fails_the_repo_naming_it_and_git_fsck(
     blob = run_git(work.path, "rev-parse", "HEAD~1:a.txt").decode().strip()
     (work.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     run_git(work.path, "remote", "add", "origin", "https://example.org/o/r.git")
-    proto.add_repo("abc123", "https://example.org/o/r.git")
+    protocol.add_repo("abc123", "https://example.org/o/r.git")
     cfg = write_config(tmp_path, scripted_server.url, [{"path": str(work.path)}])
     result = run("sync", "--config", str(cfg), "--no-fetch", "--json")
     doc = json.loads(result.output)["repos"][0]
@@ -128,4 +119,4 @@ def test_a_missing_object_fails_the_repo_naming_it_and_git_fsck(
         f"{work.path}: object {blob} is missing; the repository is incomplete or corrupt"
     )
     assert "git fsck" in doc["hint"]
-    assert proto.runs[-1]["status"] == "failed" and blob in proto.runs[-1]["error"]
+    assert protocol.runs[-1]["status"] == "failed" and blob in protocol.runs[-1]["error"]
