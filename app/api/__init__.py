@@ -83,6 +83,7 @@ def init_app(app: Flask) -> None:
         api_keys,
         audit_logs,
         auth,
+        client_dist,
         credentials,
         health,
         me,
@@ -103,6 +104,7 @@ def init_app(app: Flask) -> None:
     for module in modules:
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(client_dist.bp)
     protected = {m.blp.name for m in modules if m is not auth}
     app.before_request(functools.partial(_authenticate_first, protected))
     app.register_error_handler(GitLeagueError, _handle_gitleague_error)
