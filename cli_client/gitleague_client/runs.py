@@ -13,7 +13,7 @@ import contextlib
 import math
 import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dulwich.errors import ChecksumMismatch, ObjectFormatException
 from dulwich.repo import Repo
@@ -67,7 +67,7 @@ def close_run(api: ApiClient, result: RepoResult, run_id: RunId, *, interrupted:
     else:
         error = None
     try:
-        api.finish_run(
+        run = api.finish_run(
             result.repo_id or "",
             run_id,
             succeeded=error is None,
@@ -77,6 +77,21 @@ def close_run(api: ApiClient, result: RepoResult, run_id: RunId, *, interrupted:
     except ClientError as exc:
         # The commits are stored either way; the next run closes this one as abandoned.
         result.notes.append(f"could not close sync run {run_id}: {exc.message}")
+        return
+    _count_from_run(result, run)
+
+
+def _count_from_run(result: RepoResult, run: dict[str, Any]) -> None:
+    """Take ``inserted`` from the server's own count for the run.
+
+    A batch whose answer was lost and that was sent again is answered "all
+    duplicates" the second time: the batches' answers under-count, the run does not.
+    """
+    inserted = run.get("inserted")
+    if not isinstance(inserted, int) or not result.batches:
+        return
+    result.inserted = inserted
+    result.duplicates = max(0, result.new_commits - inserted - result.rejected)
 
 
 @contextlib.contextmanager

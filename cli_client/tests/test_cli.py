@@ -62,11 +62,12 @@ class Protocol:
         if rest == "/commits/known":
             return 200, {}, {"known": [s for s in seen.body["shas"] if s in stored]}
         if rest == "/sync-runs":
-            self.runs.append({"id": len(self.runs) + 1, "status": "running"})
+            self.runs.append({"id": len(self.runs) + 1, "status": "running", "inserted": 0})
             return 201, {}, {"id": len(self.runs)}
         if rest.startswith("/sync-runs/"):
-            self.runs[int(rest.rsplit("/", 1)[1]) - 1].update(seen.body)
-            return 200, {}, {}
+            run = self.runs[int(rest.rsplit("/", 1)[1]) - 1]
+            run.update(seen.body)
+            return 200, {}, run
         commits = seen.body["commits"]
         if len(commits) > self.batch_limit:
             return 413, {}, {"error": {"code": "too_large", "message": "batch too large"}}
@@ -74,6 +75,8 @@ class Protocol:
         stored.extend(new)
         if seen.body.get("resume_sha"):
             repo["last_ingested_sha"] = seen.body["resume_sha"]
+        if seen.body.get("sync_run_id"):
+            self.runs[int(seen.body["sync_run_id"]) - 1]["inserted"] += len(new)
         return 200, {}, {"received": len(commits), "inserted": len(new),
                          "duplicates": len(commits) - len(new), "rejected": []}  # fmt: skip
 

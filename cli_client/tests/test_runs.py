@@ -9,7 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .conftest import GitRepo, Scripted, run_git  # type: ignore[import-not-found]
+from .conftest import GitRepo, Reply, Scripted, Seen, run_git  # type: ignore[import-not-found]
 from .test_cli import Protocol, remote, run, write_config  # type: ignore[import-not-found]
 
 __all__ = ["remote"]  # the fixture, used by name
@@ -120,3 +120,26 @@ def test_a_missing_object_fails_the_repo_naming_it_and_git_fsck(
     )
     assert "git fsck" in doc["hint"]
     assert protocol.runs[-1]["status"] == "failed" and blob in protocol.runs[-1]["error"]
+
+
+def test_inserted_counts_a_batch_whose_answer_was_lost(
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
+) -> None:
+    protocol.add_repo("abc123", str(remote))
+    lost = []
+
+    def script(seen: Seen) -> Reply:
+        reply = protocol(seen)
+        if seen.path.endswith("/commits") and seen.method == "POST" and not lost:
+            lost.append(seen)
+            return 502, {}, {}  # stored, but the answer never arrives
+        return reply
+
+    scripted_server.script = script
+    cfg = write_config(tmp_path, scripted_server.url,
+                       [{"path": str(tmp_path / "c.git"), "git_url": str(remote)}])  # fmt: skip
+    cfg.write_text(cfg.read_text().replace("max_retries: 0", "max_retries: 2"))
+    result = run("sync", "--config", str(cfg), "--json")
+    doc = json.loads(result.output)["repos"][0]
+    assert result.exit_code == 0 and lost
+    assert (doc["new_commits"], doc["inserted"], doc["duplicates"]) == (5, 5, 0)
