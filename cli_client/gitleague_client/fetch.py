@@ -263,25 +263,29 @@ def _http_pool(url: str, timeouts: tuple[float, float] | None) -> Any:
 # What ssh, urllib3 (wrapped by dulwich) and the OS say when the remote cannot be
 # reached, and how the guide names it.
 _UNREACHABLE = (
-    ("timed out", "timed out"),
-    ("Connection refused", "connection refused"),
-    ("Name or service not known", "host name not found"),
-    ("Failed to resolve", "host name not found"),
-    ("Could not resolve hostname", "host name not found"),
-    ("No route to host", "no route to host"),
-    ("Network is unreachable", "network unreachable"),
+    ("timed out", "Connection timeout", "timed out"),
+    ("Connection refused", "Connection refused", "connection refused"),
+    ("Name or service not known", "Unknown host", "host name not found"),
+    ("Failed to resolve", "Unknown host", "host name not found"),
+    ("Could not resolve hostname", "Unknown host", "host name not found"),
+    ("No route to host", "Connection failed", "no route to host"),
+    ("Network is unreachable", "Connection failed", "network unreachable"),
 )
 
 
 def _fetch_failed(url: str, exc: BaseException) -> FetchError:
-    """The error for a failed fetch: the guide's "Connection timeout" when unreachable."""
+    """The error for a failed fetch, titled by what happened when the remote is unreachable.
+
+    "Connection timeout" (the guide's words) only when it timed out: a refused
+    connection and a host name that does not resolve call for different fixes.
+    """
     shown = redact_url(url)
     text = str(exc).replace(url, shown)
     url = shown
-    for marker, reason in _UNREACHABLE:
+    for marker, title, reason in _UNREACHABLE:
         if marker in text:
             return FetchError(
-                f"Connection timeout: fetch from {url} failed ({reason})",
+                f"{title}: fetch from {url} failed ({reason})",
                 hint="1. Check git_url\n2. Verify network connectivity\n"
                 "3. Check firewall rules\n4. The next run tries again",
             )
