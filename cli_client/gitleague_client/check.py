@@ -63,7 +63,7 @@ def run_checks(
         _problem(echo_err, exc.message, exc.hint)
         return exc.exit_code
     echo("✓ Connected to GitLeague API")
-    echo(f"✓ API Key: {masked_key(me, config.api_key or '')}")
+    echo(f"✓ API Key: {printable(masked_key(me, config.api_key or ''))}")
     ok = _check_projects(me, config, echo, echo_err)  # the guide's lines come first
     ok = _check_scopes(me, echo, echo_err) and ok
     directory = ServerRepos(api)
@@ -112,7 +112,7 @@ def _check_projects(me: dict[str, Any], config: Config, echo: Echo, echo_err: Ec
             continue
         count = _repo_count(server)
         noun = "repo" if count == 1 else "repos"
-        echo(f"  - {project.name} ({count} {noun})")
+        echo(f"  - {printable(project.name)} ({count} {noun})")
     return not missing
 
 
