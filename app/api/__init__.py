@@ -102,6 +102,7 @@ def init_app(app: Flask) -> None:
         api_keys,
         audit_logs,
         auth,
+        client_dist,
         credentials,
         docs,
         health,
@@ -125,6 +126,7 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(client_dist.bp)
     protected = {m.blp.name for m in modules if m is not auth}
     app.before_request(functools.partial(_authenticate_first, protected))
     app.before_request(guard.check_request)

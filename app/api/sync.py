@@ -50,7 +50,8 @@ def open_run(_body: dict[str, Any], repo_id: str) -> Any:
     repo = get_repo(who, repo_id)
     who.require_scope("sync:commits")
     ingest.require_push(repo)
-    run = sync_runs.open_run(repo, method=repo.sync_method, actor=who)
+    version = sync_runs.client_version_of(request.headers.get("User-Agent"))
+    run = sync_runs.open_run(repo, method=repo.sync_method, actor=who, client_version=version)
     db.session.commit()
     return run
 

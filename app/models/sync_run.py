@@ -36,6 +36,8 @@ class SyncRun(db.Model):  # type: ignore[name-defined]
     rejected: Mapped[int] = mapped_column(sa.Integer(), default=0)
     head_sha: Mapped[str | None] = mapped_column(sa.String(64))
     error: Mapped[str | None] = mapped_column(sa.Text())
+    #: The gitleague-client version that opened the run (from its User-Agent), if any.
+    client_version: Mapped[str | None] = mapped_column(sa.String(64))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     api_key_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("api_keys.id", ondelete="SET NULL")

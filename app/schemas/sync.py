@@ -35,3 +35,6 @@ class SyncRunOut(ma.Schema):
     rejected = fields.Integer()
     head_sha = fields.String(allow_none=True)
     error = fields.String(allow_none=True)
+    client_version = fields.String(
+        allow_none=True, metadata={"description": "gitleague-client version that opened it"}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
-def open_run(repo: Repo, *, method: str, actor: Principal | str) -> SyncRun:
+def open_run(
+    repo: Repo, *, method: str, actor: Principal | str, client_version: str | None = None
+) -> SyncRun:
     """Start a run for ``repo``, closing the runs it supersedes as abandoned.
 
     A client syncs a repo with one run at a time, so a run of the same method still
@@ -27,7 +30,12 @@ def open_run(repo: Repo, *, method: str, actor: Principal | str) -> SyncRun:
     network) before closing it; runs of any method open for hours are dead too.
     """
     _close_abandoned(repo, method, actor)
-    run = SyncRun(repo_id=repo.id, method=method, status=SyncRunStatus.RUNNING.value)
+    run = SyncRun(
+        repo_id=repo.id,
+        method=method,
+        status=SyncRunStatus.RUNNING.value,
+        client_version=client_version,
+    )
     if isinstance(actor, Principal):
         run.user_id = actor.user.id
         run.api_key_id = actor.api_key.id if actor.api_key else None
@@ -51,6 +59,15 @@ def _close_abandoned(repo: Repo, method: str, actor: Principal | str) -> None:
         why = "a newer run started" if run.method == method else "open for hours"
         finish_run(repo, run, status="failed", error=f"abandoned: never finished ({why})",
                    actor=actor)  # fmt: skip
+
+
+_CLIENT_UA = re.compile(r"\bgitleague-client/([0-9A-Za-z.+\-]{1,64})")
+
+
+def client_version_of(user_agent: str | None) -> str | None:
+    """The version in a ``gitleague-client/<version>`` User-Agent, else None."""
+    match = _CLIENT_UA.search(user_agent or "")
+    return match.group(1) if match else None
 
 
 def get_run(repo: Repo, run_id: Any) -> SyncRun:

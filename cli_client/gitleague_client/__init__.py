@@ -1,3 +1,3 @@
 """gitleague-client: push commits of local git repositories to GitLeague."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

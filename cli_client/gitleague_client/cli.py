@@ -6,6 +6,7 @@ messages and exit codes (see :class:`gitleague_client.errors.ExitCode`).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -143,17 +144,51 @@ def init(
 
 @cli.command()
 @_config_option
+@click.option("--offline", is_flag=True, help="Do not contact the git remotes.")
 @click.pass_obj
-def test(app: AppContext, config_path: Path) -> None:
+def test(app: AppContext, config_path: Path, offline: bool) -> None:
     """Check the connection, the API key and every configured repository."""
-    from gitleague_client.check import run_checks
+    from gitleague_client.check import CheckOptions, run_checks
+
+    try:
+        config = app.config(config_path)
+        options = CheckOptions(offline, (config.connect_timeout, config.timeout))
+        with api_for(config) as api:
+            code = run_checks(
+                api, config, click.echo, lambda line: click.echo(line, err=True), options
+            )
+    except ClientError as err:
+        _exit_on_error(err)
+    sys.exit(int(code))
+
+
+@cli.command()
+@_config_option
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def status(app: AppContext, config_path: Path, json_mode: bool) -> None:
+    """Show the server's view of every configured repository.
+
+    Sync method, status (healthy, stale, failing, never), last sync, commit count
+    and last error. Exits 1 when a repo is failing or unknown to the server.
+    """
+    from gitleague_client import status as status_mod
 
     try:
         config = app.config(config_path)
         with api_for(config) as api:
-            code = run_checks(api, config, click.echo, lambda line: click.echo(line, err=True))
+            states = status_mod.repo_states(api, config)
     except ClientError as err:
+        if json_mode:
+            doc = {"ok": False, "exit_code": int(err.exit_code), "error": err.message}
+            click.echo(json.dumps(doc, indent=2))
+            sys.exit(int(err.exit_code))
         _exit_on_error(err)
+    code = status_mod.exit_code(states)
+    if json_mode:
+        click.echo(json.dumps({"ok": code == 0, "repos": states}, indent=2, sort_keys=True))
+    else:
+        status_mod.print_states(states, click.echo, lambda line: click.echo(line, err=True))
     sys.exit(int(code))
 
 

@@ -40,6 +40,23 @@ BRANCH_HINT = (
 )
 
 
+#: The depth ``git fetch --unshallow`` asks for: everything.
+UNSHALLOW_DEPTH = 2**31 - 1
+
+SHALLOW_HINT = (
+    "Run `git fetch --unshallow` in the clone (or clone it again without --depth),\n"
+    "then sync again. Nothing of this repo was sent: a shallow history would give\n"
+    "its oldest commits no parents and their whole tree as their changes."
+)
+
+
+class ShallowCloneError(ClientError):
+    """The clone is shallow and could not be deepened: its history cannot be trusted."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"{path} is a shallow clone ({why})", hint=SHALLOW_HINT)
+
+
 class FetchError(ClientError):
     """The remote could not be read (network, authentication, not a repository)."""
 
@@ -130,8 +147,12 @@ def fetch_branch(
     progress: Callable[[bytes], None] | None = None,
     ssh_extra: Sequence[str] = (),
     timeouts: tuple[float, float] | None = None,
+    unshallow: bool = False,
 ) -> bytes:
     """Fetch ``branch`` from ``url`` into ``repo``'s object store; return its head sha.
+
+    ``unshallow``: ask for the whole history behind the head (``git fetch
+    --unshallow``), for a shallow clone whose commits stop at a boundary.
 
     Refs are not touched here (see :func:`record_head`), so a fetch into a scratch
     repository (dry run) and a real one behave the same. ``ssh_extra`` are more
@@ -149,8 +170,50 @@ def fetch_branch(
         if sha is None:
             return []
         found["sha"] = sha
+        if unshallow:
+            return [sha]  # wanted even when present: the server sends what is behind it
         return [] if as_sha(sha) in repo.object_store else [sha]
 
+    with remote(url, ssh_key, ssh_extra, timeouts) as (client, remote_path):
+        client.fetch(
+            remote_path,
+            repo,
+            determine_wants=determine_wants,  # type: ignore[arg-type]
+            ref_prefix=[want_ref],
+            progress=progress,
+            depth=UNSHALLOW_DEPTH if unshallow else None,
+        )
+    if "sha" not in found:
+        raise BranchNotFoundError(branch, redact_url(url))
+    return found["sha"]
+
+
+def remote_head(
+    url: str,
+    branch: str,
+    ssh_key: Path | None = None,
+    timeouts: tuple[float, float] | None = None,
+) -> bytes | None:
+    """The branch's head on the remote (``git ls-remote``), or None when it has no such branch."""
+    want_ref = branch_ref(branch)
+    with remote(url, ssh_key, (), timeouts) as (client, remote_path):
+        path = remote_path.encode() if isinstance(remote_path, str) else remote_path
+        sha = client.get_refs(path, ref_prefix=[want_ref]).refs.get(want_ref)
+    return bytes(sha) if sha else None
+
+
+@contextlib.contextmanager
+def remote(
+    url: str,
+    ssh_key: Path | None,
+    ssh_extra: Sequence[str],
+    timeouts: tuple[float, float] | None,
+) -> Iterator[tuple[GitClient, str]]:
+    """A dulwich client for ``url`` and the path to ask it for; its errors as FetchError.
+
+    Every connection it opened is closed on the way out (see :func:`_track_connections`).
+    """
+    shown = redact_url(url)
     try:
         client, remote_path = get_transport_and_path(
             url,
@@ -160,33 +223,31 @@ def fetch_branch(
             pool_manager=_http_pool(url, timeouts),
         )
     except ValueError as exc:
-        raise FetchError(f"cannot fetch from {redact_url(url)}: {exc}") from None
+        raise FetchError(f"cannot fetch from {shown}: {exc}") from None
     opened = _track_connections(client)
     try:
-        client.fetch(
-            remote_path,
-            repo,
-            determine_wants=determine_wants,  # type: ignore[arg-type]
-            ref_prefix=[want_ref],
-            progress=progress,
-        )
+        yield client, remote_path
     except HTTPUnauthorized:
         raise FetchError(
-            f"fetch from {redact_url(url)} failed: the remote asks for credentials",
+            f"fetch from {shown} failed: the remote asks for credentials",
             hint="Use an SSH git_url with ssh_key, or a URL that needs no login.",
         ) from None
     except NotGitRepository:
-        raise FetchError(f"fetch from {redact_url(url)} failed: not a git repository") from None
+        raise FetchError(f"fetch from {shown} failed: not a git repository") from None
     except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
         # HangupException is a GitProtocolError carrying ssh's own message.
         raise _fetch_failed(url, exc) from None
+    except KeyError as exc:  # dulwich: an object missing (a shallow or damaged remote)
+        missing = exc.args[0] if exc.args else b"?"
+        sha = missing.decode("ascii", "replace") if isinstance(missing, bytes) else missing
+        raise FetchError(
+            f"fetch from {shown} failed: object {sha} is missing "
+            "(is the remote itself shallow or damaged?)"
+        ) from None
     finally:
         for proto in opened:
             proto.close()  # idempotent: a no-op for connections dulwich closed itself
         client.close()
-    if "sha" not in found:
-        raise BranchNotFoundError(branch, redact_url(url))
-    return found["sha"]
 
 
 def _http_pool(url: str, timeouts: tuple[float, float] | None) -> Any:
@@ -202,25 +263,29 @@ def _http_pool(url: str, timeouts: tuple[float, float] | None) -> Any:
 # What ssh, urllib3 (wrapped by dulwich) and the OS say when the remote cannot be
 # reached, and how the guide names it.
 _UNREACHABLE = (
-    ("timed out", "timed out"),
-    ("Connection refused", "connection refused"),
-    ("Name or service not known", "host name not found"),
-    ("Failed to resolve", "host name not found"),
-    ("Could not resolve hostname", "host name not found"),
-    ("No route to host", "no route to host"),
-    ("Network is unreachable", "network unreachable"),
+    ("timed out", "Connection timeout", "timed out"),
+    ("Connection refused", "Connection refused", "connection refused"),
+    ("Name or service not known", "Unknown host", "host name not found"),
+    ("Failed to resolve", "Unknown host", "host name not found"),
+    ("Could not resolve hostname", "Unknown host", "host name not found"),
+    ("No route to host", "Connection failed", "no route to host"),
+    ("Network is unreachable", "Connection failed", "network unreachable"),
 )
 
 
 def _fetch_failed(url: str, exc: BaseException) -> FetchError:
-    """The error for a failed fetch: the guide's "Connection timeout" when unreachable."""
+    """The error for a failed fetch, titled by what happened when the remote is unreachable.
+
+    "Connection timeout" (the guide's words) only when it timed out: a refused
+    connection and a host name that does not resolve call for different fixes.
+    """
     shown = redact_url(url)
     text = str(exc).replace(url, shown)
     url = shown
-    for marker, reason in _UNREACHABLE:
+    for marker, title, reason in _UNREACHABLE:
         if marker in text:
             return FetchError(
-                f"Connection timeout: fetch from {url} failed ({reason})",
+                f"{title}: fetch from {url} failed ({reason})",
                 hint="1. Check git_url\n2. Verify network connectivity\n"
                 "3. Check firewall rules\n4. The next run tries again",
             )

@@ -66,7 +66,7 @@ class Reporter:
             head = (r.head_sha or "")[:7]
             plural = "batch" if r.batches == 1 else "batches"
             return (
-                f"{r.new_commits} new commits ({first}..{head}) would be sent "
+                f"{_n(r.new_commits, 'new commit')} ({first}..{head}) would be sent "
                 f"in {r.batches} {plural} of up to {self.batch_size}"
             )
         return f"{_counts(r)} ({r.seconds:.1f}s)"
@@ -114,12 +114,12 @@ class Reporter:
             return
         if self.dry_run:
             line = (
-                f"[DRY RUN] {_n(totals['repos'], 'repo')}: {totals['new_commits']} new commits "
-                f"in {totals['batches']} batches would be sent; nothing was changed"
+                f"[DRY RUN] {_n(totals['repos'], 'repo')}: {_n(totals['new_commits'], 'new commit')}"
+                f" in {_n(totals['batches'], 'batch', 'batches')} would be sent; nothing was changed"
             )
         else:
             line = (
-                f"Total: {_n(totals['repos'], 'repo')}, {totals['new_commits']} new commits, "
+                f"Total: {_n(totals['repos'], 'repo')}, {_n(totals['new_commits'], 'new commit')}, "
                 f"{totals['inserted']} inserted, {totals['duplicates']} duplicates, "
                 f"{totals['rejected']} rejected"
             )
@@ -160,13 +160,14 @@ def totals_of(results: Sequence[RepoResult]) -> dict[str, Any]:
     }
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 new commit", "2 new commits": the count and its noun, singular or plural."""
+    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
 def _counts(r: RepoResult) -> str:
     return (
-        f"{r.new_commits} new commits, {r.inserted} inserted, "
+        f"{_n(r.new_commits, 'new commit')}, {r.inserted} inserted, "
         f"{r.duplicates} duplicates, {r.rejected} rejected"
     )
 

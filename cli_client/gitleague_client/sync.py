@@ -8,25 +8,22 @@ Repositories fail independently: each one's error ends up in its own
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dulwich.repo import Repo
 
-from gitleague_client.api import (
-    ApiClient,
-    RunId,
-)
+from gitleague_client import runs
+from gitleague_client.api import ApiClient, RunId
 from gitleague_client.config import RepoConfig
-from gitleague_client.errors import ClientError, ExitCode
-from gitleague_client.extract import count_commits, iter_commits
+from gitleague_client.errors import ClientError
 from gitleague_client.fetch import (
     BranchNotFoundError,
+    ShallowCloneError,
     fetch_branch,
     init_clone,
     local_head,
@@ -36,10 +33,14 @@ from gitleague_client.fetch import (
     remove_failed_clone,
     scratch_repo,
 )
-from gitleague_client.incremental import Plan, plan_upload
+from gitleague_client.incremental import plan_upload
+from gitleague_client.outcome import RepoResult, recorded
 from gitleague_client.sshmux import SshMultiplexer, target_of
 from gitleague_client.text import printable
-from gitleague_client.upload import Progress, ServerRepos, Uploader
+from gitleague_client.upload import Progress, ServerRepos
+from gitleague_client.urls import redact_url
+
+__all__ = ["NO_NEW_COMMITS", "Progress", "RepoResult", "SyncOptions", "sync_repo", "sync_repos"]
 
 NO_NEW_COMMITS = "No new commits"
 NO_NEW_COMMITS_HINT = (
@@ -58,34 +59,6 @@ class SyncOptions:
     fetch_workers: int = 8
     extract_workers: int = 1
     timeouts: tuple[float, float] = (10.0, 60.0)  # connect, read: HTTPS fetches too
-
-
-@dataclass
-class RepoResult:
-    """The outcome of one repository's sync, as printed and as put in ``--json``."""
-
-    project: str
-    path: str
-    name: str
-    repo_id: str | None = None
-    status: str = "failed"  # synced | up_to_date | dry_run | partial | failed
-    new_commits: int = 0
-    inserted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    batches: int = 0
-    first_sha: str | None = None
-    head_sha: str | None = None
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    rejections: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None
-    hint: str | None = None
-    exit_code: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form for ``--json``."""
-        return {k: v for k, v in self.__dict__.items() if k != "hint" or v}
 
 
 #: Opens a progress display for a repository and its number of new commits.
@@ -162,24 +135,6 @@ def sync_repo(
     return job.finish(api, progress_factory)
 
 
-def _fail(result: RepoResult, message: str, hint: str | None, code: int) -> None:
-    result.status = "failed"
-    result.error = message
-    result.hint = hint
-    result.exit_code = code
-
-
-@contextlib.contextmanager
-def _recorded(result: RepoResult) -> Iterator[None]:
-    """Turn a repository's error into its failed result instead of raising it."""
-    try:
-        yield
-    except ClientError as exc:
-        _fail(result, exc.message, exc.hint, int(exc.exit_code))
-    except Exception as exc:  # noqa: BLE001 - one repository's bug must not stop the others
-        _fail(result, f"unexpected {type(exc).__name__}: {exc}", None, ExitCode.PARTIAL_FAILURE)
-
-
 class _Job:
     """One repository's sync, split where its fetch may run in another thread.
 
@@ -207,6 +162,7 @@ class _Job:
         self.fetch_seconds = 0.0  # written by the fetch's thread, read once it is done
         self.ready = False
         self.fetched: Future[bytes] | None = None
+        self.base: Repo | None = None
 
     def prepare(self, directory: ServerRepos, pool: ThreadPoolExecutor | None) -> _Job:
         """Open the repository and its scan target; start the fetch when ``pool`` is given."""
@@ -221,8 +177,8 @@ class _Job:
 
     def _open(self, directory: ServerRepos, pool: ThreadPoolExecutor | None) -> None:
         cfg, options, result = self.cfg, self.options, self.result
-        with _recorded(result):
-            base = self.stack.enter_context(_existing_repo(cfg, options))
+        with recorded(result):
+            base = self.base = self.stack.enter_context(_existing_repo(cfg, options))
             git_url = cfg.git_url or (origin_url(base) if base is not None else None)
             if not git_url:
                 raise ClientError(
@@ -240,7 +196,7 @@ class _Job:
             if options.fetch and pool is not None:
                 self.fetched = pool.submit(self._fetch)
 
-    def _fetch(self) -> bytes:
+    def _fetch(self, unshallow: bool = False) -> bytes:
         started = time.monotonic()
         try:
             login = target_of(self.git_url, self.cfg.ssh_key)
@@ -252,31 +208,52 @@ class _Job:
                 self.cfg.ssh_key,
                 ssh_extra=shared,
                 timeouts=self.options.timeouts,
+                unshallow=unshallow,
             )
         finally:
             self.fetch_seconds = time.monotonic() - started
 
     def finish(self, api: ApiClient, progress_factory: ProgressFactory | None) -> RepoResult:
-        """Scan and upload (when prepared), close the repository, return the result."""
+        """Scan and upload (when prepared), close the repository, return the result.
+
+        The repository's run on the server is opened first and closed last, whatever
+        happened in between: a failure of this repository (from :meth:`prepare` too)
+        is reported to the server as the run's error.
+        """
         started = time.monotonic()
         result = self.result
-        with self.stack, _recorded(result):
-            if self.ready:
-                head = self._head()
-                result.head_sha = head.decode("ascii")
-                plan = plan_upload(
-                    self.repo,
-                    head,
-                    self.server_repo.get("last_ingested_sha"),
-                    int(self.server_repo.get("commit_count") or 0),
-                    lambda shas: api.known_shas(result.repo_id or "", shas),
-                )
-                if plan.note:
-                    result.notes.append(plan.note)
-                _run_plan(api, self.repo, plan, self.options, result, progress_factory)
+        with self.stack:
+            run_id = runs.open_run(api, result, self.options)
+            try:
+                if self.ready and result.error is None:
+                    with recorded(result):
+                        self._upload(api, progress_factory, run_id)
+            except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.main)
+                if run_id is not None:
+                    runs.close_run(api, result, run_id, interrupted=True)
+                raise
+            if run_id is not None:
+                runs.close_run(api, result, run_id, interrupted=False)
         elapsed = time.monotonic() - started
         result.seconds = round(self.seconds + self.fetch_seconds + elapsed, 3)
         return result
+
+    def _upload(
+        self, api: ApiClient, progress_factory: ProgressFactory | None, run_id: RunId | None
+    ) -> None:
+        result = self.result
+        head = self._full_history(self._head())
+        result.head_sha = head.decode("ascii")
+        plan = plan_upload(
+            self.repo,
+            head,
+            self.server_repo.get("last_ingested_sha"),
+            int(self.server_repo.get("commit_count") or 0),
+            lambda shas: api.known_shas(result.repo_id or "", shas),
+        )
+        if plan.note:
+            result.notes.append(plan.note)
+        runs.run_plan(api, self.repo, plan, self.options, result, progress_factory, run_id)
 
     def _head(self) -> bytes:
         cfg, repo, branch = self.cfg, self.repo, self.branch
@@ -293,6 +270,32 @@ class _Job:
             raise
         if not self.options.dry_run:
             record_head(repo, branch, head, self.git_url)
+        return head
+
+    def _full_history(self, head: bytes) -> bytes:
+        """``head``, once the clone is no longer shallow; deepened from origin if need be.
+
+        A shallow clone's oldest commits look like roots: sent as they are, they would
+        be stored without parents and with their whole tree as their changes.
+        """
+        path = str(self.cfg.path)
+        boundary = self.repo.get_shallow() | (self.base.get_shallow() if self.base else set())
+        if not boundary:
+            return head
+        if not self.options.fetch:
+            raise ShallowCloneError(path, "not deepened: --no-fetch was given")
+        if self.options.dry_run:
+            raise ShallowCloneError(path, "a dry run does not deepen it; a sync would")
+        try:
+            head = self._fetch(unshallow=True)
+        except ClientError as exc:
+            raise ShallowCloneError(
+                path, f"deepening it from origin failed: {exc.message}"
+            ) from None
+        if self.repo.get_shallow():
+            raise ShallowCloneError(path, "the remote did not send the full history")
+        self.result.notes.append(f"shallow clone deepened from {redact_url(self.git_url)}")
+        record_head(self.repo, self.branch, head, self.git_url)
         return head
 
 
@@ -335,71 +338,3 @@ def _scan_target(
             clone.close()
     else:
         yield base, False
-
-
-def _run_plan(
-    api: ApiClient,
-    repo: Repo,
-    plan: Plan,
-    options: SyncOptions,
-    result: RepoResult,
-    progress_factory: ProgressFactory | None,
-) -> None:
-    heads, exclude = [plan.head], plan.exclude
-    count = 0 if plan.up_to_date else count_commits(repo, heads, exclude)
-    result.new_commits = count
-    if count == 0:
-        result.status = "up_to_date"
-        return
-    result.batches = math.ceil(count / options.batch_size)
-    if options.dry_run:
-        # Parents come first, so the head is the last commit and the first is this one.
-        first = next(iter(iter_commits(repo, heads, exclude)))
-        result.first_sha = str(first["sha"])
-        result.status = "dry_run"
-        return
-    repo_id = result.repo_id or ""
-    run_id = api.start_run(repo_id)
-    uploader = Uploader(api, repo_id, result, options.batch_size)
-    result.batches = 0
-    try:
-        progress_cm = progress_factory(result, count) if progress_factory else None
-        with progress_cm or contextlib.nullcontext(_no_progress) as progress:
-            commits = iter_commits(repo, heads, exclude, workers=options.extract_workers)
-            uploader.run(commits, run_id, progress)
-    except ClientError as exc:
-        _close_run(api, result, run_id, error=exc.message)
-        raise
-    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.main)
-        _close_run(api, result, run_id, error="interrupted")
-        raise
-    if result.rejected:
-        first = result.rejections[0]
-        message = (
-            f"{result.rejected} commits rejected by the server "
-            f"(first: {str(first.get('sha'))[:7]}: {first.get('error')})"
-        )
-        _close_run(api, result, run_id, error=message)
-        _fail(result, message, None, ExitCode.PARTIAL_FAILURE)
-        result.status = "partial"
-    else:
-        _close_run(api, result, run_id, error=None)
-        result.status = "synced"
-
-
-def _no_progress(done: int) -> None:
-    """Progress callback for when nobody watches."""
-
-
-def _close_run(api: ApiClient, result: RepoResult, run_id: RunId, error: str | None) -> None:
-    try:
-        api.finish_run(
-            result.repo_id or "",
-            run_id,
-            succeeded=error is None,
-            head_sha=result.head_sha if error is None else None,
-            error=error,
-        )
-    except ClientError as exc:
-        # The commits are stored either way; the run stays open on the server.
-        result.notes.append(f"could not close sync run {run_id}: {exc.message}")

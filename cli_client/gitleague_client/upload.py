@@ -18,7 +18,7 @@ from gitleague_client.errors import ClientError
 from gitleague_client.urls import normalize_git_url, redact_url
 
 if TYPE_CHECKING:
-    from gitleague_client.sync import RepoResult
+    from gitleague_client.outcome import RepoResult
 
 #: Called with the number of commits just sent.
 Progress = Callable[[int], None]
@@ -80,11 +80,14 @@ MAX_REJECTIONS_KEPT = 20
 
 
 class Uploader:
-    """Sends commits in batches, halving the batch on 413, tracking the resume point.
+    """Sends commits in batches, halving the batch on 413, moving the resume point.
 
     Every batch names its last commit as the resume sha: parents come first, so all its
-    ancestors were sent before it. After a batch with rejected commits that no longer
-    holds, so later batches name none and the server's resume point stays put.
+    ancestors were sent before it. The server does not move its resume point for a
+    batch with rejected commits (a date outside its range, say); resending them would
+    fail the same way on every later sync and freeze the resume point, so such a batch
+    is followed by its last accepted commit alone, naming itself: the rejected commits
+    are reported in this run and skipped from then on.
     """
 
     def __init__(self, api: ApiClient, repo_id: str, result: RepoResult, batch_size: int):
@@ -92,7 +95,6 @@ class Uploader:
         self.repo_id = repo_id
         self.result = result
         self.batch_size = batch_size
-        self.resume_ok = True
 
     def run(self, commits: Iterator[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
         """Upload everything ``commits`` yields, in order, batch after batch.
@@ -109,7 +111,7 @@ class Uploader:
 
     def send(self, batch: list[dict[str, Any]], run_id: RunId, progress: Progress) -> None:
         """Send one batch; split it in two, recursively, while the server says 413."""
-        resume = str(batch[-1]["sha"]) if self.resume_ok else None
+        resume = str(batch[-1]["sha"])
         try:
             answer = self.api.post_commits(self.repo_id, batch, run_id=run_id, resume_sha=resume)
         except PayloadTooLargeError as exc:
@@ -127,24 +129,31 @@ class Uploader:
             self.send(batch[:half], run_id, progress)
             self.send(batch[half:], run_id, progress)
             return
-        self._count(batch, answer)
+        rejected = self._count(batch, answer)
+        if rejected and len(batch) - 1 not in rejected:
+            # Stored already: a duplicate now, but a batch without rejections.
+            self.api.post_commits(self.repo_id, batch[-1:], run_id=run_id, resume_sha=resume)
         progress(len(batch))
 
-    def _count(self, batch: list[dict[str, Any]], answer: dict[str, Any]) -> None:
+    def _count(self, batch: list[dict[str, Any]], answer: dict[str, Any]) -> set[int]:
+        """Add the answer to the result; return the indexes of the rejected commits."""
         result = self.result
         result.batches += 1
         result.inserted += int(answer.get("inserted", 0))
         result.duplicates += int(answer.get("duplicates", 0))
         rejected = answer.get("rejected") or []
         result.rejected += len(rejected)
-        if rejected:
-            self.resume_ok = False
-        for item in rejected[: max(0, MAX_REJECTIONS_KEPT - len(result.rejections))]:
+        position = {str(c["sha"]): i for i, c in enumerate(batch)}
+        indexes: set[int] = set()
+        for item in rejected:
             index = item.get("index")
-            sha = item.get("sha")
-            if sha is None and isinstance(index, int) and 0 <= index < len(batch):
-                sha = batch[index]["sha"]
-            result.rejections.append({"sha": sha, "error": item.get("error")})
+            if not isinstance(index, int) or not 0 <= index < len(batch):
+                index = position.get(str(item.get("sha")), -1)
+            indexes.add(index)
+            if len(result.rejections) < MAX_REJECTIONS_KEPT:
+                sha = item.get("sha") or (batch[index]["sha"] if index >= 0 else None)
+                result.rejections.append({"sha": sha, "error": item.get("error")})
+        return indexes
 
 
 _END = object()

@@ -48,6 +48,14 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]+@")
+
+
+def redact_text(text: str) -> str:
+    """``text`` (an error message) with the user info of every URL in it removed."""
+    return _USERINFO_RE.sub(lambda m: m.group("scheme"), text)
+
+
 def url_problem(url: str) -> str | None:
     """Return why ``url`` is not a git URL the client can fetch, or None when it is."""
     if not url.strip() or url != url.strip():

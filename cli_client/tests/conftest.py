@@ -586,3 +586,13 @@ def scripted_server() -> Iterator[Scripted]:
     httpd.shutdown()
     httpd.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def protocol(scripted_server: Scripted) -> Any:
+    """test_cli.py's scripted push protocol, serving from ``scripted_server``."""
+    from .test_cli import Protocol  # type: ignore[import-not-found]
+
+    proto = Protocol()
+    scripted_server.script = proto
+    return proto

@@ -182,21 +182,36 @@ def test_413_halves_the_batch_until_it_fits(scripted_server: Scripted) -> None:
     assert any("batches of" in note for note in result.notes)
 
 
-def test_rejections_stop_naming_a_resume_point(scripted_server: Scripted) -> None:
+def test_rejected_commits_never_freeze_the_resume_point(scripted_server: Scripted) -> None:
+    ok = {"received": 2, "inserted": 2, "duplicates": 0, "rejected": []}
     replies = [
         {"received": 2, "inserted": 1, "duplicates": 0,
+         "rejected": [{"index": 0, "sha": None, "error": "bad date"}]},
+        {"received": 1, "inserted": 0, "duplicates": 1, "rejected": []},  # the re-post
+        ok,
+        {"received": 2, "inserted": 1, "duplicates": 0,
          "rejected": [{"index": 1, "sha": None, "error": "bad date"}]},
-        {"received": 2, "inserted": 2, "duplicates": 0, "rejected": []},
     ]  # fmt: skip
     scripted_server.script = [(200, {}, r) for r in replies]
-    commits = [{"sha": f"{i:040x}"} for i in range(4)]
+    commits = [{"sha": f"{i:040x}"} for i in range(6)]
     result = RepoResult(project="P", path="/x", name="x")
     with client(scripted_server.url) as api:
         Uploader(api, "r", result, batch_size=2).run(iter(commits), "run1", lambda n: None)
-    assert scripted_server.seen[0].body["resume_sha"] == commits[1]["sha"]
-    assert "resume_sha" not in scripted_server.seen[1].body
-    assert result.rejected == 1
-    assert result.rejections == [{"sha": commits[1]["sha"], "error": "bad date"}]
+    sent = [([c["sha"] for c in s.body["commits"]], s.body["resume_sha"])
+            for s in scripted_server.seen]  # fmt: skip
+    sha = [c["sha"] for c in commits]
+    assert (
+        sent
+        == [
+            (sha[0:2], sha[1]),  # c0 rejected: the server keeps its resume point ...
+            (sha[1:2], sha[1]),  # ... so c1 alone, already stored, moves it past c0
+            (sha[2:4], sha[3]),
+            (sha[4:6], sha[5]),  # the last commit rejected: nothing to move past it
+        ]
+    )
+    assert (result.rejected, result.inserted, result.duplicates) == (2, 4, 0)
+    assert result.rejections == [{"sha": sha[0], "error": "bad date"},
+                                 {"sha": sha[5], "error": "bad date"}]  # fmt: skip
 
 
 def test_connection_refused_is_retried_for_the_budget_then_named() -> None:

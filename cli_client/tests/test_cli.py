@@ -62,11 +62,12 @@ class Protocol:
         if rest == "/commits/known":
             return 200, {}, {"known": [s for s in seen.body["shas"] if s in stored]}
         if rest == "/sync-runs":
-            self.runs.append({"id": len(self.runs) + 1, "status": "running"})
+            self.runs.append({"id": len(self.runs) + 1, "status": "running", "inserted": 0})
             return 201, {}, {"id": len(self.runs)}
         if rest.startswith("/sync-runs/"):
-            self.runs[int(rest.rsplit("/", 1)[1]) - 1].update(seen.body)
-            return 200, {}, {}
+            run = self.runs[int(rest.rsplit("/", 1)[1]) - 1]
+            run.update(seen.body)
+            return 200, {}, run
         commits = seen.body["commits"]
         if len(commits) > self.batch_limit:
             return 413, {}, {"error": {"code": "too_large", "message": "batch too large"}}
@@ -74,6 +75,8 @@ class Protocol:
         stored.extend(new)
         if seen.body.get("resume_sha"):
             repo["last_ingested_sha"] = seen.body["resume_sha"]
+        if seen.body.get("sync_run_id"):
+            self.runs[int(seen.body["sync_run_id"]) - 1]["inserted"] += len(new)
         return 200, {}, {"received": len(commits), "inserted": len(new),
                          "duplicates": len(commits) - len(new), "rejected": []}  # fmt: skip
 
@@ -82,13 +85,6 @@ def _quoted(url: str) -> str:
     from urllib.parse import quote
 
     return quote(url, safe="")
-
-
-@pytest.fixture
-def protocol(scripted_server: Scripted) -> Protocol:
-    proto = Protocol()
-    scripted_server.script = proto
-    return proto
 
 
 @pytest.fixture
@@ -178,8 +174,11 @@ def test_test_command_prints_the_guides_lines(
         "✓ Projects: 1",
         "  - My Project (1 repo)",
     ]
-    assert lines[5].startswith(f"✓ {clone}: git repository, branch main at ")
-    assert "registered as abc123" in lines[5] and "sync method push_client" in lines[5]
+    head = run_git(remote, "rev-parse", "main").decode()[:7]
+    assert lines[5] == (
+        f"✓ {clone}: git repository, registered as abc123 (abc123), sync method push_client, "
+        f"remote answers, branch main at {head}"
+    )
     assert KEY not in result.output
 
 
@@ -198,12 +197,9 @@ def test_test_command_fails_on_each_kind_of_problem(
     ])  # fmt: skip
     result = run("test", "--config", str(cfg))
     assert result.exit_code == ExitCode.PARTIAL_FAILURE
-    assert (
-        "does not accept pushes" in result.output
-        and "migrate_repos_to_push.py abc123" in result.output
-    )
-    assert "Branch not found: 'nope'" in result.output
-    assert "is not a git repository" in result.output
+    assert "repo abc123 is synced by pull_celery, which takes no pushes" in result.output
+    assert "Ask your GitLeague admin to migrate repo abc123 to push_client" in result.output
+    assert "is not a git repository" in result.output  # branches: see test_check.py
 
 
 def test_test_command_with_an_unknown_key(

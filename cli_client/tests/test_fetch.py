@@ -218,4 +218,4 @@ def test_a_refused_https_remote_fails_cleanly(tmp_path: Path) -> None:
     repo = Repo.init_bare(str(tmp_path / "r.git"), mkdir=True)
     with pytest.raises(FetchError) as err:
         fetch_branch(repo, url, "main", timeouts=(1.0, 1.0))
-    assert err.value.message == f"Connection timeout: fetch from {url} failed (connection refused)"
+    assert err.value.message == f"Connection refused: fetch from {url} failed (connection refused)"

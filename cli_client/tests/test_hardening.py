@@ -22,15 +22,6 @@ from .test_cli import (  # type: ignore[import-not-found]
     write_config,
 )
 
-
-@pytest.fixture
-def proto(scripted_server: Scripted) -> Protocol:
-    """The scripted push protocol of test_cli.py, serving from ``scripted_server``."""
-    protocol = Protocol()
-    scripted_server.script = protocol
-    return protocol
-
-
 HOSTILE = [
     "evil\n  - name: injected\n    project_id: 6ba7b810-9dad-11d1-80b4-00c04fd430c8",
     'quote " and \\ backslash # not a comment',
@@ -71,12 +62,12 @@ def test_init_writes_hostile_server_names_that_read_back_exactly(
 
 
 def test_names_from_the_server_are_printed_with_controls_escaped(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted
 ) -> None:
-    proto.add_repo("r1", "https://example.org/o/r.git", name="x\x1b]0;pwned\x07\nFAKE ✓")
+    protocol.add_repo("r1", "https://example.org/o/r.git", name="x\x1b]0;pwned\x07\nFAKE ✓")
     cfg = write_config(tmp_path, scripted_server.url,
                        [{"path": str(tmp_path / "c"), "git_url": "https://example.org/o/r.git"}])  # fmt: skip
-    result = run("test", "--config", str(cfg))
+    result = run("test", "--config", str(cfg), "--offline")  # no remote off this machine
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "x\\x1b]0;pwned\\x07\\nFAKE" in result.output
     assert printable("a\tb\u202ec") == "a\\tb\\u202ec"
@@ -171,7 +162,7 @@ def test_user_info_is_stripped_from_urls(url: str, shown: str) -> None:
 
 
 def test_a_token_in_origin_reaches_neither_the_server_nor_the_output(
-    tmp_path: Path, proto: Protocol, scripted_server: Scripted
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted
 ) -> None:
     secret_url = "https://x-access-token:ghp_PLANTED0123456789@github.com/org/unknown.git"
     cfg = write_config(tmp_path, scripted_server.url,

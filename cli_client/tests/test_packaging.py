@@ -57,4 +57,4 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
     assert "init" in out and "sync" in out and "test" in out and "Exit codes" in out
     out = subprocess.run([str(python), "-m", "gitleague_client", "--version"], check=True,
                          capture_output=True, text=True, env=env).stdout  # fmt: skip
-    assert out.strip() == "gitleague-client, version 0.1.0"
+    assert out.strip() == "gitleague-client, version 0.2.0"

@@ -105,7 +105,11 @@ def test_a_token_in_origin_never_reaches_the_server_or_the_output(
         config = write_config(tmp_path / "repos.yaml", server, owner.key, project_id,
                               [{"path": str(work.path)}, {"path": str(stranger)}])  # fmt: skip
         outputs = []
-        for args in (["test"], ["sync", "--no-fetch"], ["sync", "--no-fetch", "--json"]):
+        for args in (
+            ["test", "--offline"],
+            ["sync", "--no-fetch"],
+            ["sync", "--no-fetch", "--json"],
+        ):
             proc = start_client(config, *args)
             out, err = proc.communicate(timeout=120)
             outputs.append(out + err)

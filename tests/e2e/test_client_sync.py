@@ -164,7 +164,7 @@ def test_client_sync_end_to_end(live_server: Any, seed: Any, tmp_path: Path) -> 
     config.write_text(yaml.safe_dump(cfg))
     result = client(config, "test")
     assert result.returncode == 1
-    assert f"migrate_repos_to_push.py {pull_id}" in result.stderr
+    assert f"Ask your GitLeague admin to migrate repo {pull_id} to push_client" in result.stderr
     result = client(config, "sync", "--no-fetch")
     assert result.returncode == 1
     assert "pull_celery" in result.stderr

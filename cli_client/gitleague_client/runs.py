@@ -1,0 +1,156 @@
+"""A repository's sync run on the server: opened and closed on every sync.
+
+Every non-dry run of every repository the server knows opens a run and closes it,
+one with no new commits included, so that the server's ``last_sync_at`` means "the
+client ran and was healthy". A repository that fails on this machine (fetch, a
+missing branch, a corrupt clone) closes its run as failed with the error, so the
+server shows it ``failing`` with ``last_error``; URLs in that error carry no user info.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import zlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from dulwich.errors import ChecksumMismatch, ObjectFormatException
+from dulwich.repo import Repo
+
+from gitleague_client.api import ApiClient, RunId
+from gitleague_client.errors import ClientError, ExitCode
+from gitleague_client.extract import count_commits, iter_commits
+from gitleague_client.incremental import Plan
+from gitleague_client.outcome import RepoResult, fail
+from gitleague_client.upload import Uploader
+from gitleague_client.urls import redact_text
+
+if TYPE_CHECKING:
+    from gitleague_client.sync import ProgressFactory, SyncOptions
+
+FSCK_HINT = (
+    "Run `git fsck` in the repository to see what is damaged; `git fetch` (or a fresh\n"
+    "clone at that path) restores missing objects. Nothing of this repo was sent."
+)
+
+
+class CorruptRepositoryError(ClientError):
+    """An object the history needs is missing or unreadable in the local repository."""
+
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path}: {what}; the repository is incomplete or corrupt", FSCK_HINT)
+
+
+def open_run(api: ApiClient, result: RepoResult, options: SyncOptions) -> RunId | None:
+    """Open the repository's run; None for a dry run or a repo the server did not name.
+
+    When the server refuses (a repo on a pull method, an outage), that is the
+    repository's error, unless it already failed for a reason of its own.
+    """
+    if options.dry_run or result.repo_id is None:
+        return None
+    try:
+        return api.start_run(result.repo_id)
+    except ClientError as exc:
+        if result.error is None:
+            fail(result, exc.message, exc.hint, int(exc.exit_code))
+        return None
+
+
+def close_run(api: ApiClient, result: RepoResult, run_id: RunId, *, interrupted: bool) -> None:
+    """Close the run as the result says: succeeded with the head, or failed with the error."""
+    if interrupted:
+        error: str | None = "interrupted"
+    elif result.failed:
+        error = redact_text(result.error or "failed")
+    else:
+        error = None
+    try:
+        run = api.finish_run(
+            result.repo_id or "",
+            run_id,
+            succeeded=error is None,
+            head_sha=result.head_sha if error is None else None,
+            error=error,
+        )
+    except ClientError as exc:
+        # The commits are stored either way; the next run closes this one as abandoned.
+        result.notes.append(f"could not close sync run {run_id}: {exc.message}")
+        return
+    _count_from_run(result, run)
+
+
+def _count_from_run(result: RepoResult, run: dict[str, Any]) -> None:
+    """Take ``inserted`` from the server's own count for the run.
+
+    A batch whose answer was lost and that was sent again is answered "all
+    duplicates" the second time: the batches' answers under-count, the run does not.
+    """
+    inserted = run.get("inserted")
+    if not isinstance(inserted, int) or not result.batches:
+        return
+    result.inserted = inserted
+    result.duplicates = max(0, result.new_commits - inserted - result.rejected)
+
+
+@contextlib.contextmanager
+def damaged_objects_fail(path: str) -> Iterator[None]:
+    """Turn dulwich's missing (KeyError) or unreadable objects into a readable error."""
+    try:
+        yield
+    except KeyError as exc:  # dulwich: an object is not in the store
+        missing = exc.args[0] if exc.args else b"?"
+        sha = missing.decode("ascii", "replace") if isinstance(missing, bytes) else str(missing)
+        raise CorruptRepositoryError(path, f"object {sha} is missing") from None
+    except (ChecksumMismatch, ObjectFormatException, zlib.error) as exc:
+        raise CorruptRepositoryError(path, f"an object is unreadable ({exc})") from None
+
+
+def run_plan(
+    api: ApiClient,
+    repo: Repo,
+    plan: Plan,
+    options: SyncOptions,
+    result: RepoResult,
+    progress_factory: ProgressFactory | None,
+    run_id: RunId | None,
+) -> None:
+    """Count, then upload (or, in a dry run, describe) what ``plan`` says is new."""
+    heads, exclude = [plan.head], plan.exclude
+    with damaged_objects_fail(result.path):
+        count = 0 if plan.up_to_date else count_commits(repo, heads, exclude)
+    result.new_commits = count
+    if count == 0:
+        result.status = "up_to_date"
+        return
+    if options.dry_run or run_id is None:  # None: only in a dry run (see sync._Job.finish)
+        result.batches = math.ceil(count / options.batch_size)
+        # Parents come first, so the head is the last commit and the first is this one.
+        with damaged_objects_fail(result.path):
+            first = next(iter(iter_commits(repo, heads, exclude)))
+        result.first_sha = str(first["sha"])
+        result.status = "dry_run"
+        return
+    uploader = Uploader(api, result.repo_id or "", result, options.batch_size)
+    progress_cm = progress_factory(result, count) if progress_factory else None
+    with (
+        damaged_objects_fail(result.path),
+        progress_cm or contextlib.nullcontext(_no_progress) as progress,
+    ):
+        commits = iter_commits(repo, heads, exclude, workers=options.extract_workers)
+        uploader.run(commits, run_id, progress)
+    if result.rejected:
+        first_rejected = result.rejections[0]
+        message = (
+            f"{result.rejected} commit{'s' if result.rejected != 1 else ''} rejected by the server "
+            f"(first: {str(first_rejected.get('sha'))[:7]}: {first_rejected.get('error')})"
+        )
+        fail(result, message, None, ExitCode.PARTIAL_FAILURE)
+        result.status = "partial"
+    else:
+        result.status = "synced"
+
+
+def _no_progress(done: int) -> None:
+    """Progress callback for when nobody watches."""
