@@ -59,6 +59,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("delete", "/api/v1/projects/{project_id}"): Route("write:repos", 204),
     ("get", "/api/v1/projects/{project_id}/repos"): Route("read:repos", 200),
     ("get", "/api/v1/projects/{project_id}/contributors"): Route("read:repos", 200),
+    ("get", "/api/v1/projects/{project_id}/contributors/{email}"): Route("read:repos", 200),
+    ("get", "/api/v1/projects/{project_id}/activity"): Route("read:repos", 200),
+    ("get", "/api/v1/repos/{repo_id}/contributors"): Route("read:repos", 200),
     ("post", "/api/v1/projects/{project_id}/repos"): Route(
         "write:repos", 201, body=lambda f: {"name": "x", "git_url": "https://h.example/o/new.git"}
     ),
@@ -179,7 +182,8 @@ def fill(client: Any, world: dict[str, Any], path: str, sync_method: str = "push
         json={"name": "t", "scopes": ["read:repos"]},
         headers=owner.headers(use_jwt=True),
     ).json["id"]
-    return path.format(project_id=pid, repo_id=rid, run_id=run.get("id", 0), key_id=key_id)
+    return path.format(project_id=pid, repo_id=rid, run_id=run.get("id", 0), key_id=key_id,
+                       email="ada@example.org")  # fmt: skip
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -106,6 +106,7 @@ def init_app(app: Flask) -> None:
         credentials,
         docs,
         health,
+        league,
         me,
         migration,
         projects,
@@ -121,7 +122,9 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API key or JWT"}
     )
-    modules = (auth, me, projects, repos, sync, api_keys, audit_logs, migration, credentials)
+    modules = (
+        auth, me, projects, repos, sync, api_keys, audit_logs, migration, credentials, league,
+    )  # fmt: skip
     for module in modules:
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)

@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 
 from ..db import db
 from ..schemas.common import PageArgs
-from ..schemas.league import LeagueArgs, LeaguePage
 from ..schemas.projects import (
     ProjectIn,
     ProjectOut,
@@ -22,7 +21,6 @@ from ..schemas.projects import (
 )
 from ..services import projects as svc
 from ..services import repos as repo_svc
-from ..services.league import league_table
 from ..services.pagination import paginate
 from .security import BEARER, principal
 from .views import page_view, project_view, repo_view
@@ -122,22 +120,3 @@ class ProjectRepos(MethodView):
         )
         db.session.commit()
         return repo_view(repo, 0)
-
-
-@blp.route("/<project_id>/contributors")
-@blp.arguments(LeagueArgs, location="query")
-@blp.response(200, LeaguePage)
-@blp.doc(security=BEARER)
-def contributors(args: dict[str, Any], project_id: str) -> Any:
-    """The league table: contributors by commits, optionally in a period (read:repos)."""
-    who = principal()
-    project = svc.get_project(who, project_id)
-    who.require_scope("read:repos")
-    page = league_table(
-        project,
-        since=args.get("since"),
-        until=args.get("until"),
-        page=args["page"],
-        per_page=args["per_page"],
-    )
-    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}

@@ -3,7 +3,15 @@
 from .api_key import ApiKey
 from .audit import AuditLog
 from .commit import Commit
-from .league import LeagueCommit, LeagueDay, LeagueRepoDay, LeagueTotal
+from .league import (
+    LeagueAlias,
+    LeagueCommit,
+    LeagueDay,
+    LeagueRepoDay,
+    LeagueSettings,
+    LeagueTotal,
+    RepoMailmap,
+)
 from .project import Project
 from .repo import Repo, SyncStatus
 from .sync_run import SyncRun, SyncRunStatus
@@ -13,12 +21,15 @@ __all__ = [
     "ApiKey",
     "AuditLog",
     "Commit",
+    "LeagueAlias",
     "LeagueCommit",
     "LeagueDay",
     "LeagueRepoDay",
+    "LeagueSettings",
     "LeagueTotal",
     "Project",
     "Repo",
+    "RepoMailmap",
     "Role",
     "SyncRun",
     "SyncRunStatus",

@@ -18,7 +18,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db
+from ..db import JSONType, UTCDateTime, db
 
 #: Characters of author name and email kept in rollup keys.
 KEY_LENGTH = 200
@@ -92,3 +92,40 @@ class LeagueRepoDay(_Counters, db.Model):  # type: ignore[name-defined]
     author_email: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
     author_name: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
     day: Mapped[dt.date] = mapped_column(sa.Date(), primary_key=True)
+
+
+class RepoMailmap(db.Model):  # type: ignore[name-defined]
+    """The ``.mailmap`` at a repo's synced head, as its sync uploaded it."""
+
+    __tablename__ = "repo_mailmaps"
+
+    repo_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[str] = mapped_column(sa.Text())
+    #: The blob id, so clients upload only a changed file.
+    blob_sha: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LeagueAlias(db.Model):  # type: ignore[name-defined]
+    """An email (after ``.mailmap``) that the owner merged into a person."""
+
+    __tablename__ = "league_aliases"
+
+    project_id: Mapped[uuid.UUID] = _project_fk()
+    #: Lower case, like ``person_email``.
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    person_email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str | None] = mapped_column(sa.String(KEY_LENGTH))
+
+
+class LeagueSettings(db.Model):  # type: ignore[name-defined]
+    """How a project's league counts; a project without a row has the defaults."""
+
+    __tablename__ = "league_settings"
+
+    project_id: Mapped[uuid.UUID] = _project_fk()
+    include_bots: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
+    #: Lower-case emails counted as bots besides the built-in patterns.
+    bot_emails: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -1,142 +1,277 @@
-"""The league table of a project: its contributors ranked by their commits.
+"""The league of a project: contributors ranked, one contributor's page, weekly activity.
 
-A contributor is an author email, compared without case. A commit counts once
-per project even when it is stored for several of its repositories (a fork
-and its upstream share history). Merges are counted apart and carry no line
-counts, as ``git log --numstat`` shows none. The name shown is the one on the
-contributor's latest commit.
+Everything is read from the rollup (app/services/rollup.py keeps it exact),
+so a table costs the same at 50,000 and 500,000 commits: all time reads one
+row per raw author, a period only that period's days.
+
+A contributor is a person (app/services/identities.py): raw authors merged by
+``.mailmap`` and aliases, keyed by their email in lower case. A commit counts
+once per project even when several of its repos hold it. Merges are counted
+apart. The name shown is the mailmap's or alias's, else the one on the
+contributor's latest commit in the period. Bots are left out unless the
+project's settings or the caller include them.
+
+These functions are what the API and the web pages call; they take plain
+arguments and return dataclasses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..db import db
-from ..models import Commit, Project, Repo
+from ..models import Project, Repo
+from . import identities, league_rows
+from .identities import Identities
+from .league_periods import Window, week_start
+from .league_rows import Figures, Key
+
+SORTS = ("commits", "lines", "active_days")
+
+
+@dataclass
+class Contributor:
+    """One person's figures in a window, with the raw authors merged into them."""
+
+    key: str
+    name: str
+    figures: Figures
+    is_bot: bool
+    keys: list[Key] = field(default_factory=list)
+    rank: int = 0
+    rank_change: int | None = None
+    repos: int = 0
+
+    @property
+    def emails(self) -> list[str]:
+        """The distinct emails (lower case) merged into this contributor."""
+        return sorted({email.lower() for email, _ in self.keys})
+
+    def as_row(self) -> dict[str, Any]:
+        """The API's row: figures flattened beside rank, name and emails."""
+        f = self.figures
+        return {
+            "rank": self.rank,
+            "rank_change": self.rank_change,
+            "author_name": self.name,
+            "author_email": self.key,
+            "emails": self.emails,
+            "is_bot": self.is_bot,
+            "commits": f.commits,
+            "merges": f.merges,
+            "additions": f.additions,
+            "deletions": f.deletions,
+            "lines_changed": f.lines_changed,
+            "files_changed": f.files_changed,
+            "active_days": f.active_days,
+            "repos": self.repos,
+            "first_commit_at": f.first_at,
+            "last_commit_at": f.last_at,
+        }
 
 
 @dataclass
 class LeaguePage:
     """One page of the table and the number of contributors in all."""
 
-    items: list[dict[str, Any]]
+    items: list[Contributor]
     total: int
     page: int
     per_page: int
 
 
+def _people(
+    project: Project,
+    window: Window,
+    rules: Identities,
+    *,
+    repo: Repo | None,
+    include_bots: bool,
+    exact_days: bool = True,
+) -> list[Contributor]:
+    """Raw authors of the window merged into people, bots left out unless included."""
+    repo_id = repo.id if repo is not None else None
+    merged: dict[str, Contributor] = {}
+    latest: dict[str, dt.datetime] = {}
+    for key, figures in league_rows.author_figures(project.id, window, repo_id).items():
+        person = rules.person(key[1], key[0])
+        if person.is_bot and not include_bots:
+            continue
+        found = merged.get(person.key)
+        if found is None:
+            found = merged[person.key] = Contributor(
+                person.key, person.name or key[1], Figures(), person.is_bot
+            )
+        found.figures.add(figures)
+        found.keys.append(key)
+        seen = latest.get(person.key)
+        if person.name is None and figures.last_at and (seen is None or figures.last_at > seen):
+            latest[person.key], found.name = figures.last_at, key[1]
+    if exact_days:
+        _merge_days(project, window, repo_id, [c for c in merged.values() if len(c.keys) > 1])
+    return list(merged.values())
+
+
+def _merge_days(
+    project: Project, window: Window, repo_id: str | None, people: list[Contributor]
+) -> None:
+    # Two emails of one person on the same day are one active day.
+    keys = [k for person in people for k in person.keys]
+    days = league_rows.author_days(project.id, window, keys, repo_id)
+    for person in people:
+        person.figures.active_days = len(set().union(*(days.get(k, set()) for k in person.keys)))
+
+
+def _ordered(people: list[Contributor], sort: str) -> list[Contributor]:
+    def order(c: Contributor) -> tuple[Any, ...]:
+        f = c.figures
+        firsts = {
+            "commits": (f.commits, f.lines_changed),
+            "lines": (f.lines_changed, f.commits),
+            "active_days": (f.active_days, f.commits),
+        }[sort]
+        return (-firsts[0], -firsts[1], c.key)
+
+    ranked = sorted(people, key=order)
+    for i, person in enumerate(ranked):
+        person.rank = i + 1
+    return ranked
+
+
 def league_table(
     project: Project,
+    window: Window,
     *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    sort: str = "commits",
+    include_bots: bool | None = None,
+    repo: Repo | None = None,
     page: int = 1,
     per_page: int = 30,
 ) -> LeaguePage:
-    """Contributors by commits (then lines changed, then email), authored in [since, until)."""
-    per_commit = _commits_once(project, since, until).subquery()
-    email = per_commit.c.email.label("author_email")
-    merges = sa.func.sum(per_commit.c.merge)
-    commits = (sa.func.count() - merges).label("commits")
-    additions = sa.func.sum(per_commit.c.additions)
-    deletions = sa.func.sum(per_commit.c.deletions)
-    stmt = (
-        sa.select(
-            email,
-            commits,
-            merges.label("merges"),
-            additions.label("additions"),
-            deletions.label("deletions"),
-            sa.func.sum(per_commit.c.files_changed).label("files_changed"),
-            sa.func.min(per_commit.c.authored_at).label("first_commit_at"),
-            sa.func.max(per_commit.c.authored_at).label("last_commit_at"),
-        )
-        .group_by(per_commit.c.email)
-        .order_by(commits.desc(), (additions + deletions).desc(), per_commit.c.email)
-    )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    """The contributors of ``project`` (or of one of its repos) ranked over ``window``.
+
+    ``sort`` is one of :data:`SORTS` (ties: the other of commits and lines,
+    then email). ``include_bots`` None follows the project's setting. Each
+    row's ``rank_change`` compares with the previous window of the same kind
+    (positive: moved up; None: not ranked then, or no previous window).
+    """
+    rules = identities.load(project.id, repo.id if repo else None)
+    bots = rules.include_bots if include_bots is None else include_bots
+    ranked = _ordered(_people(project, window, rules, repo=repo, include_bots=bots), sort)
     offset = (page - 1) * per_page
-    rows = db.session.execute(stmt.limit(per_page).offset(offset)).mappings().all()
-    emails = [row["author_email"] for row in rows]
-    names = _latest_names(project, emails)
-    repos = _repo_counts(project, emails, since, until)
-    items = [
-        {
-            **row,
-            "rank": offset + i + 1,
-            "author_name": names.get(row["author_email"], ""),
-            "repos": repos.get(row["author_email"], 0),
-        }
-        for i, row in enumerate(rows)
-    ]
-    return LeaguePage(items=items, total=int(total or 0), page=page, per_page=per_page)
-
-
-def _conditions(
-    project: Project, since: dt.datetime | None, until: dt.datetime | None
-) -> list[Any]:
-    """The project's commits authored in [since, until)."""
-    conditions: list[Any] = [Repo.project_id == project.id]
-    if since is not None:
-        conditions.append(Commit.authored_at >= since)
-    if until is not None:
-        conditions.append(Commit.authored_at < until)
-    return conditions
-
-
-def _commits_once(
-    project: Project, since: dt.datetime | None, until: dt.datetime | None
-) -> sa.Select[Any]:
-    """One row per commit of the project, however many of its repos hold it."""
-    email = sa.func.lower(Commit.author_email)
-    return (
-        sa.select(
-            email.label("email"),
-            sa.func.max(Commit.additions).label("additions"),
-            sa.func.max(Commit.deletions).label("deletions"),
-            sa.func.max(Commit.files_changed).label("files_changed"),
-            sa.func.max(sa.case((Commit.is_merge, 1), else_=0)).label("merge"),
-            sa.func.min(Commit.authored_at).label("authored_at"),
+    items = ranked[offset : offset + per_page]
+    previous = window.previous()
+    if previous is not None and items:
+        before = _people(
+            project, previous, rules, repo=repo, include_bots=bots, exact_days=sort == "active_days"
         )
-        .join(Repo, Repo.id == Commit.repo_id)
-        .where(*_conditions(project, since, until))
-        .group_by(Commit.sha, email)
-    )
+        ranks = {c.key: c.rank for c in _ordered(before, sort)}
+        for item in items:
+            if item.key in ranks:
+                item.rank_change = ranks[item.key] - item.rank
+    _count_repos(project, window, items, repo)
+    return LeaguePage(items=items, total=len(ranked), page=page, per_page=per_page)
 
 
-def _latest_names(project: Project, emails: list[str]) -> dict[str, str]:
-    """The author name on each email's latest commit in the project."""
-    if not emails:
-        return {}
-    email = sa.func.lower(Commit.author_email)
-    latest = sa.func.row_number().over(partition_by=email, order_by=Commit.authored_at.desc())
-    ranked = (
-        sa.select(email.label("email"), Commit.author_name, latest.label("n"))
-        .join(Repo, Repo.id == Commit.repo_id)
-        .where(Repo.project_id == project.id, email.in_(emails))
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(ranked.c.email, ranked.c.author_name).where(ranked.c.n == 1)
-    )
-    return {row.email: row.author_name for row in rows}
+def _repo_ids(project: Project) -> list[str]:
+    return list(db.session.scalars(sa.select(Repo.id).where(Repo.project_id == project.id)))
 
 
-def _repo_counts(
-    project: Project, emails: list[str], since: dt.datetime | None, until: dt.datetime | None
-) -> dict[str, int]:
-    """In how many of the project's repos each email has commits (in the period)."""
-    if not emails:
-        return {}
-    email = sa.func.lower(Commit.author_email)
-    rows = db.session.execute(
-        sa.select(email, sa.func.count(sa.distinct(Commit.repo_id)))
-        .join(Repo, Repo.id == Commit.repo_id)
-        .where(*_conditions(project, since, until), email.in_(emails))
-        .group_by(email)
-    )
-    return {found: int(n) for found, n in rows}
+def _count_repos(
+    project: Project, window: Window, items: list[Contributor], repo: Repo | None
+) -> None:
+    if repo is not None:
+        for item in items:
+            item.repos = 1
+        return
+    keys = [k for item in items for k in item.keys]
+    per_key = league_rows.author_repos(_repo_ids(project), window, keys)
+    for item in items:
+        item.repos = len({r for k in item.keys for r in per_key.get(k, {})})
+
+
+@dataclass
+class RepoShare:
+    """A contributor's figures in one repo (a sha shared by repos counts in each)."""
+
+    repo_id: str
+    repo_name: str
+    figures: Figures
+
+
+@dataclass
+class ContributorPage:
+    """One contributor: totals, commits per week, and per repo."""
+
+    contributor: Contributor
+    weeks: list[tuple[dt.date, int, int]]
+    """(Monday, commits, merges) for each week with commits, oldest first."""
+    repos: list[RepoShare]
+
+
+def contributor_page(project: Project, person_key: str, window: Window) -> ContributorPage:
+    """The page of the contributor keyed ``person_key`` (an email, any case) over ``window``.
+
+    Bots have pages too. Someone without commits in the window gets zeros.
+    """
+    rules = identities.load(project.id)
+    people = _people(project, window, rules, repo=None, include_bots=True)
+    key = person_key.lower()
+    found = next((p for p in people if p.key == key), None)
+    if found is None:
+        found = Contributor(key, key, Figures(), rules.person("", key).is_bot)
+    weeks: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    for monday, _key, commits, merges in league_rows.weekly(project.id, window, found.keys):
+        weeks[monday][0] += commits
+        weeks[monday][1] += merges
+    stmt = sa.select(Repo.id, Repo.name).where(Repo.project_id == project.id)
+    names = {rid: name for rid, name in db.session.execute(stmt)}
+    per_repo: dict[str, Figures] = defaultdict(Figures)
+    for by_repo in league_rows.author_repos(list(names), window, found.keys).values():
+        for repo_id, figures in by_repo.items():
+            per_repo[repo_id].add(figures)
+    found.repos = len(per_repo)
+    shares = [RepoShare(rid, names[rid], f) for rid, f in per_repo.items()]
+    shares.sort(key=lambda s: (-s.figures.commits, s.repo_name))
+    return ContributorPage(found, [(m, weeks[m][0], weeks[m][1]) for m in sorted(weeks)], shares)
+
+
+@dataclass
+class Week:
+    """A week of a project's (or repo's) activity."""
+
+    week: dt.date
+    commits: int
+    merges: int
+    contributors: int
+
+
+def activity(
+    project: Project,
+    window: Window,
+    *,
+    repo: Repo | None = None,
+    include_bots: bool | None = None,
+) -> list[Week]:
+    """Commits, merges and active contributors (people, not emails) per week, oldest first."""
+    rules = identities.load(project.id, repo.id if repo else None)
+    bots = rules.include_bots if include_bots is None else include_bots
+    weeks: dict[dt.date, Week] = {}
+    people: dict[dt.date, set[str]] = defaultdict(set)
+    rows = league_rows.weekly(project.id, window, repo_id=repo.id if repo else None)
+    for monday, (email, name), commits, merges in rows:
+        person = rules.person(name, email)
+        if person.is_bot and not bots:
+            continue
+        week = weeks.setdefault(monday, Week(week_start(monday), 0, 0, 0))
+        week.commits += commits
+        week.merges += merges
+        people[monday].add(person.key)
+    for monday, week in weeks.items():
+        week.contributors = len(people[monday])
+    return [weeks[m] for m in sorted(weeks)]

@@ -1,4 +1,4 @@
-"""league rollup: counted shas, per-day and all-time sums per project and author, per repo
+"""league: rollup (counted shas, sums per day, all time and repo), mailmaps, aliases, settings
 
 The tables are derived from ``commits``; the upgrade fills them from the
 commits already stored (the same code as ``flask --app wsgi league rebuild``).
@@ -11,6 +11,7 @@ Create Date: 2026-12-01 01:00:00
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0005"
 down_revision = "0003"
@@ -92,12 +93,43 @@ def upgrade():
             "repo_id", "author_email", "author_name", "day", name="pk_league_repo_days"
         ),
     )
+    op.create_table(
+        "repo_mailmaps",
+        sa.Column(
+            "repo_id",
+            sa.String(40),
+            sa.ForeignKey("repos.id", name="fk_repo_mailmaps_repo_id_repos", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("blob_sha", sa.String(64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("repo_id", name="pk_repo_mailmaps"),
+    )
+    op.create_table(
+        "league_aliases",
+        _project("league_aliases"),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("person_email", sa.String(254), nullable=False),
+        sa.Column("name", sa.String(_KEY), nullable=True),
+        sa.PrimaryKeyConstraint("project_id", "email", name="pk_league_aliases"),
+    )
+    op.create_table(
+        "league_settings",
+        _project("league_settings"),
+        sa.Column("include_bots", sa.Boolean(), nullable=False),
+        sa.Column("bot_emails", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", name="pk_league_settings"),
+    )
     from app.services import rollup
 
     rollup.rebuild_all(op.get_bind())
 
 
 def downgrade():
+    op.drop_table("league_settings")
+    op.drop_table("league_aliases")
+    op.drop_table("repo_mailmaps")
     op.drop_table("league_repo_days")
     op.drop_table("league_totals")
     op.drop_index("ix_league_days_author", table_name="league_days")

@@ -1,0 +1,187 @@
+"""Reading the league rollup: figures per raw author, their days, repos and weeks.
+
+Every reader takes a :class:`~.league_periods.Window` and touches only the
+rollup rows of that window (or the all-time rows), never ``commits``. Raw
+authors are (email, name) pairs as stored in the rollup; merging them into
+people is the caller's business (app/services/identities.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..db import db
+from ..models import LeagueDay, LeagueRepoDay, LeagueTotal
+from .league_periods import Window
+
+Key = tuple[str, str]
+"""A raw author: (email, name) as the rollup stores them."""
+
+
+@dataclass
+class Figures:
+    """Sums over some commits; ``add`` merges two disjoint sets of days."""
+
+    commits: int = 0
+    merges: int = 0
+    additions: int = 0
+    deletions: int = 0
+    files_changed: int = 0
+    active_days: int = 0
+    first_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+
+    def add(self, other: Figures) -> None:
+        """Add ``other`` in place (active days too: the caller corrects overlaps)."""
+        for f in fields(self)[:6]:
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        firsts = [t for t in (self.first_at, other.first_at) if t is not None]
+        lasts = [t for t in (self.last_at, other.last_at) if t is not None]
+        self.first_at = min(firsts) if firsts else None
+        self.last_at = max(lasts) if lasts else None
+
+    @property
+    def lines_changed(self) -> int:
+        """Additions plus deletions."""
+        return self.additions + self.deletions
+
+
+def _sums(table: Any) -> list[Any]:
+    return [
+        sa.func.sum(table.commits),
+        sa.func.sum(table.merges),
+        sa.func.sum(table.additions),
+        sa.func.sum(table.deletions),
+        sa.func.sum(table.files_changed),
+        sa.func.count(),
+        sa.func.min(table.first_at),
+        sa.func.max(table.last_at),
+    ]
+
+
+def _in_window(table: Any, window: Window) -> list[Any]:
+    conditions = []
+    if window.start is not None:
+        conditions.append(table.day >= window.start)
+    if window.end is not None:
+        conditions.append(table.day < window.end)
+    return conditions
+
+
+def _figures(row: Any) -> Figures:
+    commits, merges, additions, deletions, files, days = (int(v or 0) for v in row[:6])
+    return Figures(commits, merges, additions, deletions, files, days, row[6], row[7])
+
+
+def author_figures(
+    project_id: uuid.UUID, window: Window, repo_id: str | None = None
+) -> dict[Key, Figures]:
+    """Each raw author's figures in the window (active days per raw author)."""
+    if repo_id is not None:
+        t: Any = LeagueRepoDay
+        where = [t.repo_id == repo_id, *_in_window(t, window)]
+    elif window.is_all:
+        stmt = sa.select(
+            LeagueTotal.author_email, LeagueTotal.author_name, LeagueTotal.commits,
+            LeagueTotal.merges, LeagueTotal.additions, LeagueTotal.deletions,
+            LeagueTotal.files_changed, LeagueTotal.active_days, LeagueTotal.first_at,
+            LeagueTotal.last_at,
+        ).where(LeagueTotal.project_id == project_id)  # fmt: skip
+        return {(r[0], r[1]): _figures(r[2:]) for r in db.session.execute(stmt)}
+    else:
+        t = LeagueDay
+        where = [t.project_id == project_id, *_in_window(t, window)]
+    stmt = (
+        sa.select(t.author_email, t.author_name, *_sums(t))
+        .where(*where)
+        .group_by(t.author_email, t.author_name)
+    )
+    return {(r[0], r[1]): _figures(r[2:]) for r in db.session.execute(stmt)}
+
+
+def _key_filter(table: Any, keys: Iterable[Key]) -> tuple[list[Any], set[Key]]:
+    wanted = set(keys)
+    return [table.author_email.in_(sorted({email for email, _ in wanted}))], wanted
+
+
+def author_days(
+    project_id: uuid.UUID, window: Window, keys: Iterable[Key], repo_id: str | None = None
+) -> dict[Key, set[dt.date]]:
+    """The days on which each of ``keys`` committed in the window."""
+    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
+    scope = t.repo_id == repo_id if repo_id is not None else t.project_id == project_id
+    where, wanted = _key_filter(t, keys)
+    out: dict[Key, set[dt.date]] = defaultdict(set)
+    if not wanted:
+        return out
+    stmt = sa.select(t.author_email, t.author_name, t.day).where(
+        scope, *where, *_in_window(t, window)
+    )
+    for email, name, day in db.session.execute(stmt):
+        if (email, name) in wanted:
+            out[(email, name)].add(day)
+    return out
+
+
+def author_repos(
+    repo_ids: list[str], window: Window, keys: Iterable[Key]
+) -> dict[Key, dict[str, Figures]]:
+    """Per raw author in ``keys``, their figures in each of ``repo_ids``."""
+    t = LeagueRepoDay
+    where, wanted = _key_filter(t, keys)
+    out: dict[Key, dict[str, Figures]] = defaultdict(dict)
+    if not wanted or not repo_ids:
+        return out
+    stmt = (
+        sa.select(t.author_email, t.author_name, t.repo_id, *_sums(t))
+        .where(t.repo_id.in_(repo_ids), *where, *_in_window(t, window))
+        .group_by(t.author_email, t.author_name, t.repo_id)
+    )
+    for row in db.session.execute(stmt):
+        if (row[0], row[1]) in wanted:
+            out[(row[0], row[1])][row[2]] = _figures(row[3:])
+    return out
+
+
+def _week_of(column: Any) -> Any:
+    if db.engine.dialect.name == "postgresql":
+        return sa.cast(sa.func.date_trunc("week", column), sa.Date)
+    # SQLite: back to Monday (strftime %w: 0 is Sunday).
+    back = (sa.cast(sa.func.strftime("%w", column), sa.Integer) + 6) % 7
+    return sa.func.date(column, sa.literal("-") + sa.cast(back, sa.String) + " days")
+
+
+def weekly(
+    project_id: uuid.UUID,
+    window: Window,
+    keys: Iterable[Key] | None = None,
+    repo_id: str | None = None,
+) -> list[tuple[dt.date, Key, int, int]]:
+    """(week's Monday, raw author, commits, merges) in the window, optionally for ``keys``."""
+    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
+    where = [t.repo_id == repo_id if repo_id is not None else t.project_id == project_id]
+    wanted: set[Key] | None = None
+    if keys is not None:
+        more, wanted = _key_filter(t, keys)
+        where += more
+    week = _week_of(t.day).label("week")
+    stmt = (
+        sa.select(week, t.author_email, t.author_name, sa.func.sum(t.commits),
+                  sa.func.sum(t.merges))
+        .where(*where, *_in_window(t, window))
+        .group_by(week, t.author_email, t.author_name)
+    )  # fmt: skip
+    out = []
+    for monday, email, name, commits, merges in db.session.execute(stmt):
+        if wanted is None or (email, name) in wanted:
+            if isinstance(monday, str):
+                monday = dt.date.fromisoformat(monday)
+            out.append((monday, (email, name), int(commits), int(merges)))
+    return out
