@@ -121,6 +121,13 @@ def test_every_page_laptop_and_phone(browser: Any, live_server: Any, app: Any, c
         v.go(f"/projects/{p}/league?period=all")
         charts = v.page.locator(".chart-box canvas")
         assert charts.count() == 1  # uPlot drew the project's activity
+        v.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        v.go("/projects")
+        button = v.page.get_by_role("button", name=f"Copy {p}")
+        assert button.is_visible()  # hidden until the script can copy
+        button.click()
+        assert v.page.evaluate("navigator.clipboard.readText()") == p
+        assert button.inner_text() == "Copied"
     finally:
         v.close()
     print(f"screenshots in {SHOTS}")
