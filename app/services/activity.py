@@ -1,7 +1,8 @@
 """Activity read by the pages: commits per week, recent sync runs.
 
-Weeks start on Monday, in UTC. A commit stored in several repos of the
-selection counts once (its sha is counted once per week).
+Weeks start on Monday, in UTC, and a commit counts in the week it was
+committed (when it landed; that is also what the ``(repo_id, committed_at)``
+index serves). A commit stored in several repos of the selection counts once.
 """
 
 from __future__ import annotations
@@ -50,14 +51,16 @@ def weekly_commits(
     """Commits per week over the last ``weeks`` weeks, oldest first, empty weeks as 0."""
     first = monday((now or utcnow()).date()) - dt.timedelta(weeks=weeks - 1)
     since = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone.utc)
-    week = _week_start(Commit.authored_at)
-    stmt = sa.select(week.label("week"), sa.func.count(sa.distinct(Commit.sha))).where(
-        Commit.authored_at >= since
-    )
+    week = _week_start(Commit.committed_at)
+    one_repo = repo_ids is not None and len(repo_ids) == 1 and project_id is None
+    # A sha is unique within one repo: only a selection of several needs DISTINCT.
+    count = sa.func.count() if one_repo else sa.func.count(sa.distinct(Commit.sha))
+    stmt = sa.select(week.label("week"), count).where(Commit.committed_at >= since)
     if repo_ids is not None:
         stmt = stmt.where(Commit.repo_id.in_(list(repo_ids)))
     if project_id is not None:
-        stmt = stmt.join(Repo, Repo.id == Commit.repo_id).where(Repo.project_id == project_id)
+        project_repos = sa.select(Repo.id).where(Repo.project_id == project_id)
+        stmt = stmt.where(Commit.repo_id.in_(project_repos))
     if author_email is not None:
         stmt = stmt.where(sa.func.lower(Commit.author_email) == author_email.lower())
     counts = {_as_date(w): int(n) for w, n in db.session.execute(stmt.group_by(week))}

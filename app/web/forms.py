@@ -6,6 +6,8 @@ the services, which raise the same errors the API reports.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,7 +21,7 @@ from wtforms import (
     SubmitField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..services.auth import SCOPES
 
@@ -27,6 +29,16 @@ from ..services.auth import SCOPES
 def choice(value: str, label: str) -> SelectChoice:
     """A select option whose label differs from its value."""
     return SelectChoice(value, label)
+
+
+def at_least_one(message: str) -> Any:
+    """A validator for checkbox lists (``DataRequired`` would mark every box required)."""
+
+    def check(_form: FlaskForm, field: Any) -> None:
+        if not field.data:
+            raise ValidationError(message)
+
+    return check
 
 
 class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
@@ -67,7 +79,7 @@ class ApiKeyForm(FlaskForm):  # type: ignore[misc]
         "Scopes",
         choices=list(SCOPES),
         default=["sync:commits", "read:repos"],
-        validators=[DataRequired(message="Pick at least one scope.")],
+        validators=[at_least_one("Pick at least one scope.")],
     )
     submit = SubmitField("Create API key")
 
@@ -110,8 +122,9 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
 class MigrationForm(FlaskForm):  # type: ignore[misc]
     """Repos to move and where to; ``apply`` unset means a dry run."""
 
-    repo_ids = MultiCheckboxField("Repositories", validators=[DataRequired(
-        message="Select at least one repository.")])  # fmt: skip
+    repo_ids = MultiCheckboxField(
+        "Repositories", validators=[at_least_one("Select at least one repository.")]
+    )
     target = SelectField("Move to")
     apply = HiddenField(default="")
     submit = SubmitField("Show plan (dry run)")

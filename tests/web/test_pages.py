@@ -139,7 +139,7 @@ def test_repo_page_commits_history_chart_credentials(client: Any, seed: Any) -> 
     login(client, "ann@example.org")
     html = client.get(f"/repos/{pushed}").get_data(as_text=True)
     assert "First line" in html and "body" not in html.split("First line")[1][:20]
-    assert "data-chart=" in html and "repos.yaml for this repository" in html
+    assert "repos.yaml for this repository" in html
     assert "Pull credentials" not in html
     html = client.get(f"/repos/{pull}").get_data(as_text=True)
     assert "No token is set" in html and "repos.yaml for this repository" not in html
@@ -240,3 +240,42 @@ def test_get_the_client_yaml_lists_push_repos(client: Any, seed: Any) -> None:
     assert data["api_url"] == "http://localhost"
     assert data["projects"] == [{"name": "Mine", "project_id": project, "repos": [
         {"path": "~/code/app", "git_url": "git@github.com:org/app.git", "branch": "main"}]}]  # fmt: skip
+
+
+def test_failed_logins_are_rate_limited_like_the_api(database_url: str, seed: Any) -> None:
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    limited = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                          "GITLEAGUE_LOGIN_RATE_LIMIT": "3 per minute"})  # fmt: skip
+    client = limited.test_client()
+    seed.actor("ann@example.org")
+    assert [login(client, "ann@example.org", "wrong-pw").status_code for _ in range(3)] == [401] * 3
+    refused = login(client, "ann@example.org")
+    assert refused.status_code == 429 and b"Too Many Requests" in refused.data
+    assert "unsafe-inline" not in refused.headers["Content-Security-Policy"]
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_production_session_cookie_is_secure(database_url: str) -> None:
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    prod = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                       "ENV_NAME": "production", "TESTING": False})  # fmt: skip
+    assert prod.config["SESSION_COOKIE_SECURE"] is True
+    assert prod.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert prod.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_audit_log_pages(client: Any, seed: Any) -> None:
+    ann = seed.actor("ann@example.org")
+    project = seed.project(ann)
+    for i in range(55):
+        seed.repo(project, repo_id=f"r-{i:02d}")
+    login(client, "ann@example.org")
+    first = client.get("/audit-log?action=repo_created").get_data(as_text=True)
+    assert "page 1 of 2" in first and "r-54" in first and "r-04" not in first
+    second = client.get("/audit-log?action=repo_created&page=2").get_data(as_text=True)
+    assert "r-04" in second and "r-54" not in second and "← Newer" in second

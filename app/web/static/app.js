@@ -53,7 +53,8 @@
         width: width,
         height: 220,
         legend: { show: false },
-        scales: { x: { time: true } },
+        // Half a week of room on each side, so the first and last bars show whole.
+        scales: { x: { time: true, range: function (u, min, max) { return [min - 302400, max + 302400]; } } },
         axes: [{}, { size: 44 }],
         series: [
           {},
