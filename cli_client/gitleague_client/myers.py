@@ -52,14 +52,15 @@ def _run_length(a: list[bytes], i: int, b: list[bytes], j: int) -> int:
     return lo
 
 
-def edit_cost(a: list[bytes], b: list[bytes]) -> int:
+def edit_cost(a: list[bytes], b: list[bytes], lcs: bool = True) -> int | None:
     """Lines deleted plus lines added by a minimal diff of ``a`` and ``b``.
 
     Myers' greedy algorithm (O(D²) steps) with snakes followed by C-level
     slice compares: a few-line edit in a long file costs a handful of steps
-    whatever the file length. Costly edits go to the bit-parallel LCS.
-    The answer is exact; above ``EXACT_MAX_COST`` git's own diff may not be
-    minimal, see :func:`changed_counts`.
+    whatever the file length. Costly edits go to the bit-parallel LCS, or,
+    with ``lcs=False``, give None. The answer is exact; above
+    ``EXACT_MAX_COST`` git's own diff may not be minimal, see
+    :func:`changed_counts`.
     """
     n, m = len(a), len(b)
     max_d = min(EXACT_MAX_COST, 8 + int((n + m) ** 0.5))
@@ -78,7 +79,7 @@ def edit_cost(a: list[bytes], b: list[bytes]) -> int:
             v[mid + k] = x
             if x >= n and y >= m:
                 return d
-    return n + m - 2 * lcs_length(a, b)
+    return n + m - 2 * lcs_length(a, b) if lcs else None
 
 
 def lcs_length(a: list[bytes], b: list[bytes]) -> int:
@@ -150,68 +151,78 @@ def changed_counts(a: list[bytes], b: list[bytes]) -> tuple[int, int]:
 
 
 def _split_box(h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost):
-    """Port of ``xdl_split``: the split point of a box and the sub-boxes' need_min."""
+    """Port of ``xdl_split``: the split point of a box and the sub-boxes' need_min.
+
+    Diagonal ``d`` is read at index ``j = d + base`` throughout (so ``i2 =
+    i1 - j + base``): the loops below run a few hundred thousand times on a
+    big rewrite, and every addition saved there counts.
+    """
     big = 1 << 62
-    dmin, dmax = off1 - lim2, lim1 - off2
-    fmid, bmid = off1 - off2, lim1 - lim2
+    dmin, dmax = off1 - lim2 + base, lim1 - off2 + base
+    fmid, bmid = off1 - off2 + base, lim1 - lim2 + base
     odd = (fmid - bmid) & 1
     fmin = fmax = fmid
     bmin = bmax = bmid
-    kvdf[fmid + base] = off1
-    kvdb[bmid + base] = lim1
+    kvdf[fmid] = off1
+    kvdb[bmid] = lim1
     ec = 0
     while True:
         ec += 1
         got_snake = False
         if fmin > dmin:
             fmin -= 1
-            kvdf[fmin - 1 + base] = -1
+            kvdf[fmin - 1] = -1
         else:
             fmin += 1
         if fmax < dmax:
             fmax += 1
-            kvdf[fmax + 1 + base] = -1
+            kvdf[fmax + 1] = -1
         else:
             fmax -= 1
-        for d in range(fmax, fmin - 1, -2):
-            if kvdf[d - 1 + base] >= kvdf[d + 1 + base]:
-                i1 = kvdf[d - 1 + base] + 1
-            else:
-                i1 = kvdf[d + 1 + base]
-            prev1 = i1
-            i2 = i1 - d
-            while i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
+        shift = base
+        for j in range(fmax, fmin - 1, -2):
+            below = kvdf[j - 1]
+            above = kvdf[j + 1]
+            i1 = below + 1 if below >= above else above
+            i2 = i1 - j + shift
+            if i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
+                prev1 = i1
                 i1 += 1
                 i2 += 1
-            if i1 - prev1 > SNAKE_CNT:
-                got_snake = True
-            kvdf[d + base] = i1
-            if odd and bmin <= d <= bmax and kvdb[d + base] <= i1:
+                while i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
+                    i1 += 1
+                    i2 += 1
+                if i1 - prev1 > SNAKE_CNT:
+                    got_snake = True
+            kvdf[j] = i1
+            if odd and bmin <= j <= bmax and kvdb[j] <= i1:
                 return i1, i2, True, True
         if bmin > dmin:
             bmin -= 1
-            kvdb[bmin - 1 + base] = big
+            kvdb[bmin - 1] = big
         else:
             bmin += 1
         if bmax < dmax:
             bmax += 1
-            kvdb[bmax + 1 + base] = big
+            kvdb[bmax + 1] = big
         else:
             bmax -= 1
-        for d in range(bmax, bmin - 1, -2):
-            if kvdb[d - 1 + base] < kvdb[d + 1 + base]:
-                i1 = kvdb[d - 1 + base]
-            else:
-                i1 = kvdb[d + 1 + base] - 1
-            prev1 = i1
-            i2 = i1 - d
-            while i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
+        for j in range(bmax, bmin - 1, -2):
+            below = kvdb[j - 1]
+            above = kvdb[j + 1]
+            i1 = below if below < above else above - 1
+            i2 = i1 - j + shift
+            if i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
+                prev1 = i1
                 i1 -= 1
                 i2 -= 1
-            if prev1 - i1 > SNAKE_CNT:
-                got_snake = True
-            kvdb[d + base] = i1
-            if not odd and fmin <= d <= fmax and i1 <= kvdf[d + base]:
+                while i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
+                    i1 -= 1
+                    i2 -= 1
+                if prev1 - i1 > SNAKE_CNT:
+                    got_snake = True
+            kvdb[j] = i1
+            if not odd and fmin <= j <= fmax and i1 <= kvdf[j]:
                 return i1, i2, True, True
         if need_min:
             continue
@@ -227,17 +238,29 @@ def _split_box(h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcos
                 kvdb,
                 base,
                 ec,
-                fmin,
-                fmax,
-                fmid,
-                bmin,
-                bmax,
-                bmid,
+                fmin - base,
+                fmax - base,
+                fmid - base,
+                bmin - base,
+                bmax - base,
+                bmid - base,
             )
             if found is not None:
                 return found
         if ec >= mxcost:
-            return _cutoff(off1, lim1, off2, lim2, kvdf, kvdb, base, fmin, fmax, bmin, bmax)
+            return _cutoff(
+                off1,
+                lim1,
+                off2,
+                lim2,
+                kvdf,
+                kvdb,
+                base,
+                fmin - base,
+                fmax - base,
+                bmin - base,
+                bmax - base,
+            )
 
 
 def _heuristic_snake(
