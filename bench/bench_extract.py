@@ -151,7 +151,11 @@ PER_COMMIT = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from dulwich.repo import Repo
-from gitleague_client.extract import _Reader, _ordered
+from gitleague_client.extract import _Reader
+try:
+    from gitleague_client.walk import ordered as _ordered
+except ImportError:  # an engine from before the streaming walk (a "before" run)
+    from gitleague_client.extract import _ordered
 
 with Repo(sys.argv[1]) as repo:
     head = repo.refs[b"refs/heads/main"]
@@ -161,6 +165,7 @@ with Repo(sys.argv[1]) as repo:
         reader = _Reader(repo)
     times = []
     for sha in _ordered(reader, [head], []):
+        sha = sha if len(sha) == 40 else sha.hex().encode()  # binary since the streaming walk
         start = time.process_time()
         reader.commit_dict(sha)
         times.append((time.process_time() - start, sha.decode()))

@@ -31,10 +31,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from itertools import compress, repeat
+from itertools import chain, compress, count, repeat
 from operator import add, not_
 
-from .myers import EXACT_MAX_COST, bogosqrt, changed_counts, edit_cost
+from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, numbered_changed_counts
 
 # xdiff's constants (xprepare.c, xdiffi.c).
 _KPDIS_RUN = 4
@@ -59,15 +59,41 @@ def count_lines(data: bytes) -> int:
 
 def count_changes(old: bytes, new: bytes) -> tuple[int, int]:
     """Return ``(added, deleted)`` line counts between two text blobs, as git."""
+    old_total, new_total, h1, h2 = _numbered_middle(old, new)
+    if not h1 or not h2:
+        return new_total, old_total
+    n, m = len(h1), len(h2)
+    # One method picked from the sizes: an edit surely costlier than git's
+    # exact range goes straight to the port of git's own Myers; the
+    # bit-parallel LCS only where it is cheaper than that port.
+    cost = None
+    if abs(n - m) <= EXACT_MAX_COST:
+        cost = edit_cost(h1, h2, lcs=n * m <= _LCS_MAX_CELLS)
+    if cost is None or cost > EXACT_MAX_COST:
+        lcs = n - numbered_changed_counts(h1, h2)[0]
+    else:
+        lcs = (n + m - cost) // 2
+    return new_total - lcs, old_total - lcs
+
+
+def _numbered_middle(old: bytes, new: bytes) -> tuple[int, int, list[int], list[int]]:
+    """Lines of the changed middle of each file, and the lines xdiff compares, as numbers.
+
+    Returns ``(old lines, new lines, kept old, kept new)``; the kept lists
+    are empty when nothing can match. Equal lines get equal numbers, so the
+    edit-cost stage compares small integers, and the lines themselves, their
+    counts and the cleanup's tables are freed before it starts (on a
+    50,000-line rewrite they are most of the memory).
+    """
     start, old_end, new_end = _trim(old, new)
     old_lines = _split(old, start, old_end)
     new_lines = _split(new, start, new_end)
     if not old_lines or not new_lines:
-        return len(new_lines), len(old_lines)
+        return len(old_lines), len(new_lines), [], []
     old_count, new_count = Counter(old_lines), Counter(new_lines)
     shared = old_count.keys() & new_count.keys()
     if not shared:
-        return len(new_lines), len(old_lines)
+        return len(old_lines), len(new_lines), [], []
     # Lines of the whole files (xdiff's limits depend on them): the unchanged
     # part is common to both, so it is counted once.
     unchanged = old.count(b"\n", 0, start) + old.count(b"\n", old_end)
@@ -79,18 +105,13 @@ def count_changes(old: bytes, new: bytes) -> tuple[int, int]:
         shared,
         _Unchanged(old, start, old_end),
     )
-    n, m = len(keep_old), len(keep_new)
-    # One method picked from the sizes: an edit surely costlier than git's
-    # exact range goes straight to the port of git's own Myers; the
-    # bit-parallel LCS only where it is cheaper than that port.
-    cost = None
-    if abs(n - m) <= EXACT_MAX_COST:
-        cost = edit_cost(keep_old, keep_new, lcs=n * m <= _LCS_MAX_CELLS)
-    if cost is None or cost > EXACT_MAX_COST:
-        lcs = n - changed_counts(keep_old, keep_new)[0]
-    else:
-        lcs = (n + m - cost) // 2
-    return len(new_lines) - lcs, len(old_lines) - lcs
+    numbers = dict(zip(dict.fromkeys(chain(keep_old, keep_new)), count()))
+    return (
+        len(old_lines),
+        len(new_lines),
+        list(map(numbers.__getitem__, keep_old)),
+        list(map(numbers.__getitem__, keep_new)),
+    )
 
 
 # --------------------------------------------------------------------------

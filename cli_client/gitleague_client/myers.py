@@ -13,6 +13,8 @@ step by step, so names and loops mirror it rather than idiomatic Python.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+
 # xdiff's constants (xdiffi.c, xprepare.c).
 MAX_COST_MIN = 256
 HEUR_MIN_COST = 256
@@ -32,7 +34,7 @@ def bogosqrt(n: int) -> int:
     return i
 
 
-def _run_length(a: list[bytes], i: int, b: list[bytes], j: int) -> int:
+def _run_length(a: Sequence[Hashable], i: int, b: Sequence[Hashable], j: int) -> int:
     """Length of the common run ``a[i:]``/``b[j:]``, by galloping list-slice compares."""
     n = min(len(a) - i, len(b) - j)
     lo, step = 0, 8
@@ -52,7 +54,7 @@ def _run_length(a: list[bytes], i: int, b: list[bytes], j: int) -> int:
     return lo
 
 
-def edit_cost(a: list[bytes], b: list[bytes], lcs: bool = True) -> int | None:
+def edit_cost(a: Sequence[Hashable], b: Sequence[Hashable], lcs: bool = True) -> int | None:
     """Lines deleted plus lines added by a minimal diff of ``a`` and ``b``.
 
     Myers' greedy algorithm (O(D²) steps) with snakes followed by C-level
@@ -82,7 +84,7 @@ def edit_cost(a: list[bytes], b: list[bytes], lcs: bool = True) -> int | None:
     return n + m - 2 * lcs_length(a, b) if lcs else None
 
 
-def lcs_length(a: list[bytes], b: list[bytes]) -> int:
+def lcs_length(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
     """Length of a longest common subsequence (Hyyrö's bit-parallel algorithm).
 
     Bits of one integer stand for the positions of the longer sequence; each
@@ -95,7 +97,7 @@ def lcs_length(a: list[bytes], b: list[bytes]) -> int:
         a, b = b, a
     if not b:
         return 0
-    masks: dict[bytes, int] = {}
+    masks: dict[Hashable, int] = {}
     bit = 1
     for key in a:
         masks[key] = masks.get(key, 0) | bit
@@ -121,6 +123,11 @@ def changed_counts(a: list[bytes], b: list[bytes]) -> tuple[int, int]:
     ids: dict[bytes, int] = {}
     h1 = [ids.setdefault(x, len(ids)) for x in a]
     h2 = [ids.setdefault(x, len(ids)) for x in b]
+    return numbered_changed_counts(h1, h2)
+
+
+def numbered_changed_counts(h1: list[int], h2: list[int]) -> tuple[int, int]:
+    """:func:`changed_counts` of lines already numbered (equal lines, equal numbers)."""
     n1, n2 = len(h1), len(h2)
     ndiags = n1 + n2 + 3
     mxcost = max(bogosqrt(ndiags), MAX_COST_MIN)
