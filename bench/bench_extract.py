@@ -1,10 +1,13 @@
 """Benchmark the push client's commit extraction against ``git log --numstat``.
 
     python bench/bench_extract.py [--commits 20000] [--runs 3] [--workers N] [--cache-mb M]
+                                  [--no-outliers] [--slowest 5]
 
 Generates (once, cached under bench/out/) a realistic history with
 ``git fast-import`` -- many files, most commits editing a few lines in one to
-three of them, feature branches merged back -- then times
+three of them, feature branches merged back; then, unless ``--no-outliers``,
+the huge edits of outlier_history.py at the tip (a vendored 30,000-line file
+replaced, translation updates, a regenerated 20,000-line file) -- then times
 ``git log --numstat --no-renames`` and ``gitleague_client.extract.iter_commits``
 over it, each in its own process, and prints medians of wall time and of CPU
 time (user + system of the extractor process *and* of its worker processes),
@@ -14,7 +17,9 @@ from /proc). Also checks that every commit's counts agree with git's.
 
 ``--workers`` is ``iter_commits``'s ``workers`` (default: the client's default,
 ``extract_workers`` of repos.yaml); ``--cache-mb`` the object cache of each
-process that diffs (default: the client's).
+process that diffs (default: the client's). ``--slowest N`` then times each
+commit alone in one process and compares the N slowest with git's time for
+the same commit (``git log -1 --numstat``, median of ``--runs``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from outlier_history import COMMITS as OUTLIERS  # noqa: E402
+from outlier_history import add_outliers  # noqa: E402
+
+# Ordinary commits after each outlier commit.
+_OUTLIER_GAP = 4
 
 # Peak memory of a process tree (Linux): each process's VmHWM, its own high-water mark
 # since exec. ru_maxrss would not do: a spawned worker's counts the pages of the
@@ -135,6 +146,66 @@ print(json.dumps({"wall": wall, "cpu": me.ru_utime + me.ru_stime,
 )
 
 
+# Each commit's record made alone, timed: the slowest ones are compared with git.
+PER_COMMIT = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from dulwich.repo import Repo
+from gitleague_client.extract import _Reader
+try:
+    from gitleague_client.walk import ordered as _ordered
+except ImportError:  # an engine from before the streaming walk (a "before" run)
+    from gitleague_client.extract import _ordered
+
+with Repo(sys.argv[1]) as repo:
+    head = repo.refs[b"refs/heads/main"]
+    try:
+        reader = _Reader(repo, attributes_of=head)
+    except TypeError:  # an engine from before attributes (a "before" run)
+        reader = _Reader(repo)
+    times = []
+    for sha in _ordered(reader, [head], []):
+        sha = sha if len(sha) == 40 else sha.hex().encode()  # binary since the streaming walk
+        start = time.process_time()
+        reader.commit_dict(sha)
+        times.append((time.process_time() - start, sha.decode()))
+times.sort(reverse=True)
+print(json.dumps({"slowest": times[: int(sys.argv[3])], "total": sum(t for t, _ in times)}))
+"""
+
+
+def slowest_commits(path: Path, count: int, runs: int) -> list[tuple[str, float, float, float]]:
+    """``(sha, ours, git's, git's startup)`` for the ``count`` commits we take longest on.
+
+    CPU times, as wall times of a fraction of a second mean little on a
+    shared machine. Ours is the commit's record made in one process after
+    its parent's (as in a run); git's the median CPU time of ``git log -1
+    --numstat`` on that commit, and of ``git log -1`` without a diff
+    (process start and lookup, included in git's figure).
+    """
+    args = [sys.executable, "-c", PER_COMMIT, str(path), str(ROOT / "cli_client"), str(count)]
+    proc = subprocess.run(args, capture_output=True, text=True, check=True)
+    found = json.loads(proc.stdout.strip().splitlines()[-1])["slowest"]
+
+    def git_time(*extra: str) -> float:
+        cpus = []
+        for _ in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(["git", "log", "-1", "--format=%H", *extra], cwd=path,
+                           capture_output=True, check=True)  # fmt: skip
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(sum(getattr(after, f) - getattr(before, f) for f in _CPU_FIELDS))
+        return statistics.median(cpus)
+
+    return [
+        (sha, ours, git_time("--numstat", "--no-renames", sha), git_time(sha))
+        for ours, sha in found
+    ]
+
+
+_CPU_FIELDS = ("ru_utime", "ru_stime")
+
+
 def load_generator():
     """The tests' history generator (cli_client/tests/conftest.py), reused as is."""
     spec = importlib.util.spec_from_file_location(
@@ -146,11 +217,11 @@ def load_generator():
     return module
 
 
-def build_repo(commits: int, seed: int, cache: Path) -> Path:
+def build_repo(commits: int, seed: int, cache: Path, outliers: bool = True) -> Path:
     gen = load_generator()
     # "Many files, a few-line edits in large files."
     profile = gen.HistoryProfile(files=2000, median_lines=200, max_lines=6000)
-    path = cache / f"history-{commits}-s{seed}.git"
+    path = cache / f"history-{commits}-s{seed}{'-outliers' if outliers else ''}.git"
     if (path / "refs" / "heads" / "main").exists() or (path / "packed-refs").exists():
         return path
     print(f"generating {commits} commits with git fast-import into {path} ...", flush=True)
@@ -160,7 +231,12 @@ def build_repo(commits: int, seed: int, cache: Path) -> Path:
     env.update(HOME=str(tmp), GIT_CONFIG_NOSYSTEM="1")
     os.environ.clear()
     os.environ.update(env)
-    built = gen.generate_history(tmp / "repo.git", commits, seed=seed, profile=profile)
+    extra = 0
+    if outliers:
+        extra = OUTLIERS * (1 + _OUTLIER_GAP)
+    built = gen.generate_history(tmp / "repo.git", commits - extra, seed=seed, profile=profile)
+    if outliers:
+        add_outliers(built, seed, every=_OUTLIER_GAP)
     # One pack with git's usual delta chains, as a clone would have.
     subprocess.run(["git", "repack", "-a", "-d", "-q"], cwd=built, check=True)
     built.rename(path)
@@ -249,10 +325,14 @@ def main() -> None:
     parser.add_argument("--cache-mb", type=float, default=0,
                         help="object cache of each process that diffs (default: the client's)")  # fmt: skip
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--no-outliers", action="store_true",
+                        help="the history without the outlier commits at its tip")  # fmt: skip
+    parser.add_argument("--slowest", type=int, default=5,
+                        help="compare this many slowest commits with git (0: skip)")  # fmt: skip
     args = parser.parse_args()
     workers = args.workers or default_workers()
     args.cache.mkdir(parents=True, exist_ok=True)
-    path = build_repo(args.commits, args.seed, args.cache)
+    path = build_repo(args.commits, args.seed, args.cache, outliers=not args.no_outliers)
     load_before = os.getloadavg()[0]
 
     git_runs = [time_git(path) for _ in range(args.runs)]
@@ -291,6 +371,13 @@ def main() -> None:
     print(f"agreement:    {100 * (total - len(bad)) / total:.3f}% ({len(bad)} differ)")
     for sha in bad[:10]:
         print(f"  differs: {sha} git={git_stats[sha]} ours={json.loads(dump.read_text())[sha]}")
+    if args.slowest:
+        print(f"slowest commits, CPU time (ours in one process; git log -1 --numstat, median "
+              f"of {args.runs}; in brackets git log -1 without the diff):")  # fmt: skip
+        for sha, ours, git, startup in slowest_commits(path, args.slowest, args.runs):
+            stat = git_stats[sha]
+            print(f"  {sha[:10]} +{stat[0]}/-{stat[1]} in {stat[2]} files: ours {ours:.3f} s, "
+                  f"git {git:.3f} s ({startup:.3f} s): {ours / git:.1f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ step by step, so names and loops mirror it rather than idiomatic Python.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+
 # xdiff's constants (xdiffi.c, xprepare.c).
 MAX_COST_MIN = 256
 HEUR_MIN_COST = 256
@@ -32,7 +34,7 @@ def bogosqrt(n: int) -> int:
     return i
 
 
-def _run_length(a: list[bytes], i: int, b: list[bytes], j: int) -> int:
+def _run_length(a: Sequence[Hashable], i: int, b: Sequence[Hashable], j: int) -> int:
     """Length of the common run ``a[i:]``/``b[j:]``, by galloping list-slice compares."""
     n = min(len(a) - i, len(b) - j)
     lo, step = 0, 8
@@ -52,14 +54,15 @@ def _run_length(a: list[bytes], i: int, b: list[bytes], j: int) -> int:
     return lo
 
 
-def edit_cost(a: list[bytes], b: list[bytes]) -> int:
+def edit_cost(a: Sequence[Hashable], b: Sequence[Hashable], lcs: bool = True) -> int | None:
     """Lines deleted plus lines added by a minimal diff of ``a`` and ``b``.
 
     Myers' greedy algorithm (O(D²) steps) with snakes followed by C-level
     slice compares: a few-line edit in a long file costs a handful of steps
-    whatever the file length. Costly edits go to the bit-parallel LCS.
-    The answer is exact; above ``EXACT_MAX_COST`` git's own diff may not be
-    minimal, see :func:`changed_counts`.
+    whatever the file length. Costly edits go to the bit-parallel LCS, or,
+    with ``lcs=False``, give None. The answer is exact; above
+    ``EXACT_MAX_COST`` git's own diff may not be minimal, see
+    :func:`changed_counts`.
     """
     n, m = len(a), len(b)
     max_d = min(EXACT_MAX_COST, 8 + int((n + m) ** 0.5))
@@ -78,10 +81,10 @@ def edit_cost(a: list[bytes], b: list[bytes]) -> int:
             v[mid + k] = x
             if x >= n and y >= m:
                 return d
-    return n + m - 2 * lcs_length(a, b)
+    return n + m - 2 * lcs_length(a, b) if lcs else None
 
 
-def lcs_length(a: list[bytes], b: list[bytes]) -> int:
+def lcs_length(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
     """Length of a longest common subsequence (Hyyrö's bit-parallel algorithm).
 
     Bits of one integer stand for the positions of the longer sequence; each
@@ -94,7 +97,7 @@ def lcs_length(a: list[bytes], b: list[bytes]) -> int:
         a, b = b, a
     if not b:
         return 0
-    masks: dict[bytes, int] = {}
+    masks: dict[Hashable, int] = {}
     bit = 1
     for key in a:
         masks[key] = masks.get(key, 0) | bit
@@ -120,6 +123,11 @@ def changed_counts(a: list[bytes], b: list[bytes]) -> tuple[int, int]:
     ids: dict[bytes, int] = {}
     h1 = [ids.setdefault(x, len(ids)) for x in a]
     h2 = [ids.setdefault(x, len(ids)) for x in b]
+    return numbered_changed_counts(h1, h2)
+
+
+def numbered_changed_counts(h1: list[int], h2: list[int]) -> tuple[int, int]:
+    """:func:`changed_counts` of lines already numbered (equal lines, equal numbers)."""
     n1, n2 = len(h1), len(h2)
     ndiags = n1 + n2 + 3
     mxcost = max(bogosqrt(ndiags), MAX_COST_MIN)
@@ -150,68 +158,78 @@ def changed_counts(a: list[bytes], b: list[bytes]) -> tuple[int, int]:
 
 
 def _split_box(h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost):
-    """Port of ``xdl_split``: the split point of a box and the sub-boxes' need_min."""
+    """Port of ``xdl_split``: the split point of a box and the sub-boxes' need_min.
+
+    Diagonal ``d`` is read at index ``j = d + base`` throughout (so ``i2 =
+    i1 - j + base``): the loops below run a few hundred thousand times on a
+    big rewrite, and every addition saved there counts.
+    """
     big = 1 << 62
-    dmin, dmax = off1 - lim2, lim1 - off2
-    fmid, bmid = off1 - off2, lim1 - lim2
+    dmin, dmax = off1 - lim2 + base, lim1 - off2 + base
+    fmid, bmid = off1 - off2 + base, lim1 - lim2 + base
     odd = (fmid - bmid) & 1
     fmin = fmax = fmid
     bmin = bmax = bmid
-    kvdf[fmid + base] = off1
-    kvdb[bmid + base] = lim1
+    kvdf[fmid] = off1
+    kvdb[bmid] = lim1
     ec = 0
     while True:
         ec += 1
         got_snake = False
         if fmin > dmin:
             fmin -= 1
-            kvdf[fmin - 1 + base] = -1
+            kvdf[fmin - 1] = -1
         else:
             fmin += 1
         if fmax < dmax:
             fmax += 1
-            kvdf[fmax + 1 + base] = -1
+            kvdf[fmax + 1] = -1
         else:
             fmax -= 1
-        for d in range(fmax, fmin - 1, -2):
-            if kvdf[d - 1 + base] >= kvdf[d + 1 + base]:
-                i1 = kvdf[d - 1 + base] + 1
-            else:
-                i1 = kvdf[d + 1 + base]
-            prev1 = i1
-            i2 = i1 - d
-            while i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
+        shift = base
+        for j in range(fmax, fmin - 1, -2):
+            below = kvdf[j - 1]
+            above = kvdf[j + 1]
+            i1 = below + 1 if below >= above else above
+            i2 = i1 - j + shift
+            if i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
+                prev1 = i1
                 i1 += 1
                 i2 += 1
-            if i1 - prev1 > SNAKE_CNT:
-                got_snake = True
-            kvdf[d + base] = i1
-            if odd and bmin <= d <= bmax and kvdb[d + base] <= i1:
+                while i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
+                    i1 += 1
+                    i2 += 1
+                if i1 - prev1 > SNAKE_CNT:
+                    got_snake = True
+            kvdf[j] = i1
+            if odd and bmin <= j <= bmax and kvdb[j] <= i1:
                 return i1, i2, True, True
         if bmin > dmin:
             bmin -= 1
-            kvdb[bmin - 1 + base] = big
+            kvdb[bmin - 1] = big
         else:
             bmin += 1
         if bmax < dmax:
             bmax += 1
-            kvdb[bmax + 1 + base] = big
+            kvdb[bmax + 1] = big
         else:
             bmax -= 1
-        for d in range(bmax, bmin - 1, -2):
-            if kvdb[d - 1 + base] < kvdb[d + 1 + base]:
-                i1 = kvdb[d - 1 + base]
-            else:
-                i1 = kvdb[d + 1 + base] - 1
-            prev1 = i1
-            i2 = i1 - d
-            while i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
+        for j in range(bmax, bmin - 1, -2):
+            below = kvdb[j - 1]
+            above = kvdb[j + 1]
+            i1 = below if below < above else above - 1
+            i2 = i1 - j + shift
+            if i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
+                prev1 = i1
                 i1 -= 1
                 i2 -= 1
-            if prev1 - i1 > SNAKE_CNT:
-                got_snake = True
-            kvdb[d + base] = i1
-            if not odd and fmin <= d <= fmax and i1 <= kvdf[d + base]:
+                while i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
+                    i1 -= 1
+                    i2 -= 1
+                if prev1 - i1 > SNAKE_CNT:
+                    got_snake = True
+            kvdb[j] = i1
+            if not odd and fmin <= j <= fmax and i1 <= kvdf[j]:
                 return i1, i2, True, True
         if need_min:
             continue
@@ -227,17 +245,29 @@ def _split_box(h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcos
                 kvdb,
                 base,
                 ec,
-                fmin,
-                fmax,
-                fmid,
-                bmin,
-                bmax,
-                bmid,
+                fmin - base,
+                fmax - base,
+                fmid - base,
+                bmin - base,
+                bmax - base,
+                bmid - base,
             )
             if found is not None:
                 return found
         if ec >= mxcost:
-            return _cutoff(off1, lim1, off2, lim2, kvdf, kvdb, base, fmin, fmax, bmin, bmax)
+            return _cutoff(
+                off1,
+                lim1,
+                off2,
+                lim2,
+                kvdf,
+                kvdb,
+                base,
+                fmin - base,
+                fmax - base,
+                bmin - base,
+                bmax - base,
+            )
 
 
 def _heuristic_snake(

@@ -368,6 +368,15 @@ def test_pack_store_reads_every_object_as_dulwich(make_repo, offset_deltas: bool
                 assert store.get_raw(binascii.unhexlify(sha)) == repo.object_store.get_raw(sha)
         finally:
             store.close()
+        roomy = PackStore(repo.object_store, 20)
+        try:
+            for sha in shas:  # read once (the walk): right, and only delta bases kept
+                got = roomy.get_raw(binascii.unhexlify(sha), keep=False)
+                assert got == repo.object_store.get_raw(sha)
+            kept = len(roomy.cache)
+            assert 0 < kept < len(shas) - len(list(r.path.glob(".git/objects/??/*")))
+        finally:
+            roomy.close()
 
 
 _ENTRY = re.compile(rb"[^\0]*\0.{20}", re.S)

@@ -1,0 +1,87 @@
+"""Huge edits (the outliers of real histories) against ``git diff --no-index``.
+
+Files of 12,000 to 40,000 lines: a vendored library replaced by its next
+version, a regenerated file, translation updates, scattered edits. These take
+the paths the small random pairs of test_extract.py never reach: sizes that
+skip the bit-parallel LCS, size differences over 512 lines, and xdiff's cost
+cut-offs (non-minimal answers).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitleague_client.linediff import count_changes
+
+WORDS = b"var function return this value node index data result event".split()
+
+
+def code(rng: random.Random) -> bytes:
+    if rng.random() < 0.12:
+        return rng.choice([b"", b"}", b"  });", b"return;"])
+    return b" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6))) + b" %d;" % rng.randint(
+        0, 999
+    )
+
+
+def new_version(rng: random.Random, lines: list[bytes], dropped: float, added: float):
+    out: list[bytes] = []
+    i = 0
+    while i < len(lines):
+        block = rng.randint(5, 200)
+        if rng.random() >= dropped:
+            out += lines[i : i + block]
+        i += block
+        if rng.random() < added:
+            out += [code(rng) for _ in range(rng.randint(20, 400))]
+    return out
+
+
+def po(rng: random.Random, entries: int) -> list[bytes]:
+    lines = []
+    for n in range(entries):
+        lines += [b"#: src/f.c:%d" % rng.randint(1, 3000), b'msgid "m %d"' % n, b'msgstr "t"', b""]
+    return lines
+
+
+def cases() -> list[tuple[str, list[bytes], list[bytes]]]:
+    rng = random.Random(11)
+    vendor = [code(rng) for _ in range(30000)]
+    generated = [code(rng) for _ in range(20000)]
+    scattered = list(generated)
+    for _ in range(150):
+        at = rng.randrange(len(scattered))
+        scattered[at : at + rng.randint(0, 2)] = [code(rng) for _ in range(rng.randint(0, 2))]
+    translation = po(rng, 3000)
+    updated = [
+        b"#: src/g.c:%d" % rng.randint(1, 3000)
+        if ln.startswith(b"#:") and rng.random() < 0.6
+        else ln
+        for ln in translation
+    ]
+    return [
+        ("vendored library, next version", vendor, new_version(rng, vendor, 0.25, 0.5)),
+        (
+            "regenerated file",
+            generated,
+            [x if rng.random() < 0.3 else code(rng) for x in generated],
+        ),
+        ("150 scattered edits", generated, scattered),
+        ("translation update", translation, updated),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_huge_edits_equal_git(tmp_path: Path, case: int) -> None:
+    name, old_lines, new_lines = cases()[case]
+    old, new = b"\n".join(old_lines) + b"\n", b"\n".join(new_lines) + b"\n"
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(old)
+    b.write_bytes(new)
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
+    ).stdout.split()
+    assert count_changes(old, new) == (int(out[0]), int(out[1])), name
