@@ -216,4 +216,3 @@ def test_candidates_stop_at_the_limit_without_the_root(tmp_path):
     finally:
         repo.close()
     assert full == [*shas[:401], shas[402], shas[406], shas[414], shas[430], shas[449]]
-
