@@ -49,6 +49,7 @@ REFUSED = {
     "C:x": "not a git URL",
     ".x": "not a git URL",
     "1:\\x": "not a git URL",
+    "git@hh:org/x\nevil": "not a git URL",
 }
 
 
@@ -85,6 +86,7 @@ def test_the_scheme_list_is_named_in_the_refusal():
         ("./h:x", None),
         ("C:/h:x", None),
         ("x", None),
+        ("hh:x\ny", None),
     ],
 )
 def test_ssh_urls_and_their_login(url, login):
