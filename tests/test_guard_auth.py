@@ -199,3 +199,22 @@ def test_jwt_callers_hold_every_scope_and_keys_only_theirs(client, seed):
         "/api/v1/projects", json={"name": "Q"}, headers={"Authorization": f"Bearer {narrow}"}
     )
     assert denied.status_code == 403 and "write:repos" in denied.json["error"]["message"]
+
+
+def test_audit_names_the_key_a_caller_used_never_its_secret(client, app, seed):
+    from app.models import AuditLog
+
+    owner = seed.actor("keyed@example.org")
+    public_id = owner.key.split("_")[1]
+    by_key = client.post("/api/v1/projects", json={"name": "K"}, headers=owner.headers())
+    by_jwt = client.post(
+        "/api/v1/projects", json={"name": "J"}, headers=owner.headers(use_jwt=True)
+    )
+    assert by_key.status_code == by_jwt.status_code == 201
+    with app.app_context():
+        actors = db.session.scalars(
+            sa.select(AuditLog.actor)
+            .where(AuditLog.action == "project_created")
+            .order_by(AuditLog.id)
+        ).all()
+    assert actors == [f"keyed@example.org (key tgl_{public_id}_***)", "keyed@example.org"]
