@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.git_remote import RemoteUrlRefusedError, _is_internal, check_remote_url
+from app.services.remote_url import RemoteUrlRefusedError, check_remote_url, is_global
 
 NOT_HTTPS = "is not an https URL"
 NEEDS_HTTPS = "pull sync needs an https:// URL"
 NO_HOST = "it has no host name"
-INTERNAL = "is a loopback or private address"
-PASSWORD = "it contains a password"
+INTERNAL = "is a loopback, private or otherwise non-global address"
+PASSWORD = "must not hold user info or a token"
+UNRESOLVED = "does not resolve"
 SCHEME = "(pull sync uses https)"
 
 CASES = [
     # url, allow_local, refusal (None: accepted)
-    ("https://github.com/org/x.git", False, None),
-    ("HTTPS://github.com/org/x.git", False, None),
-    ("https://user@github.com/org/x.git", False, None),
-    ("https://8.8.8.8/x.git", False, None),
+    ("https://8.8.8.8/org/x.git", False, None),
+    ("HTTPS://8.8.8.8/org/x.git", False, None),
+    ("https://user@8.8.8.8/org/x.git", False, PASSWORD),
+    ("https://name.invalid/x.git", True, UNRESOLVED),
     ("", True, NOT_HTTPS),
     (" https://github.com/x", True, NOT_HTTPS),
     ("https://github.com/x\n", True, NOT_HTTPS),
@@ -39,10 +40,10 @@ CASES = [
     ("https:///x.git", True, NO_HOST),
     ("http:///x.git", True, NO_HOST),
     ("http://github.com/x.git", False, SCHEME),
-    ("http://github.com/x.git", True, None),
+    ("http://8.8.4.4/x.git", True, None),
     ("file:///srv/git/x.git", False, SCHEME),
     ("file:///srv/git/x.git", True, None),
-    ("ssh://git@github.com/x.git", True, SCHEME),
+    ("ssh://github.com/x.git", True, SCHEME),
     ("git://github.com/x.git", True, SCHEME),
     ("ftp://github.com/x.git", True, SCHEME),
     ("https://127.0.0.1/x.git", False, INTERNAL),
@@ -74,29 +75,29 @@ def test_refusal_names_the_address_and_the_setting():
     with pytest.raises(RemoteUrlRefusedError) as info:
         check_remote_url("https://10.1.2.3/x.git", allow_local=False)
     assert info.value.message == (
-        "remote URL refused: 10.1.2.3 is a loopback or private address "
-        "(set GITLEAGUE_ALLOW_LOCAL_REMOTES=true on self-hosted servers)"
+        "remote URL refused: 10.1.2.3 is a loopback, private or otherwise non-global address "
+        "(10.1.2.3; set GITLEAGUE_ALLOW_LOCAL_REMOTES=true on self-hosted servers)"
     )
 
 
 @pytest.mark.parametrize(
-    ("host", "internal"),
+    ("address", "is_public"),
     [
-        ("127.0.0.1", True),
-        ("127.8.9.10", True),
-        ("localhost", True),
-        ("::1", True),
-        ("10.255.0.1", True),
-        ("172.16.0.1", True),
-        ("169.254.0.1", True),
-        ("fe80::1", True),
-        ("0.0.0.0", True),
-        ("::", True),
-        ("8.8.8.8", False),
-        ("2001:4860:4860::8888", False),
-        ("a" * 64 + ".example", False),
-        ("", False),
+        ("127.0.0.1", False),
+        ("127.8.9.10", False),
+        ("::1", False),
+        ("10.255.0.1", False),
+        ("172.16.0.1", False),
+        ("169.254.0.1", False),
+        ("100.64.0.1", False),
+        ("fe80::1", False),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("64:ff9b::a00:1", False),
+        ("2002:a00:1::", False),
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
     ],
 )
-def test_internal_addresses(host, internal):
-    assert _is_internal(host) is internal
+def test_global_addresses(address, is_public):
+    assert is_global(address) is is_public
