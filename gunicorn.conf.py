@@ -54,26 +54,31 @@ def post_worker_init(worker):
     gc.freeze()
 
 
-#: Set by on_starting when gunicorn made the metrics folder itself (removed on exit).
-_OWN_METRICS_DIR = []
+def _metrics_dir():
+    """The folder for the workers' metric files (prometheus-client's multiprocess mode).
 
-
-def on_starting(server):
-    """Give the workers one folder for their metric files, emptied at start.
-
-    prometheus-client's multiprocess mode: each worker writes its counters
-    to files there and a scrape adds them all up (app/metrics.py). The
-    variable must be set before a worker imports prometheus_client, so it is
-    set here, in the master, before any worker is forked. Files left by an
-    earlier run would add old counts, so they go.
+    Each worker writes its counters there and a scrape adds them all up
+    (app/metrics.py). The variable must be set before any process imports
+    prometheus_client, so it is set when this file is read, in the master,
+    before the app is loaded (even with --preload) and workers are forked.
     """
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not path:
         path = tempfile.mkdtemp(prefix="gitleague-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
         _OWN_METRICS_DIR.append(path)
-    os.makedirs(path, exist_ok=True)
-    for stale in glob.glob(os.path.join(path, "*.db")):
+    return path
+
+
+#: The metrics folder when gunicorn made it itself (removed on exit).
+_OWN_METRICS_DIR = []
+_METRICS_DIR = _metrics_dir()
+
+
+def on_starting(server):
+    """Empty the metrics folder: files of an earlier run would add old counts."""
+    os.makedirs(_METRICS_DIR, exist_ok=True)
+    for stale in glob.glob(os.path.join(_METRICS_DIR, "*.db")):
         os.remove(stale)
 
 

@@ -79,4 +79,6 @@ def init_app(app: Flask) -> None:
     root = logging.getLogger()
     if not any(h.get_name() == "gitleague-json" for h in root.handlers):
         root.addHandler(json_handler())
-    root.setLevel(logging.INFO)
+    # GitLeague's own INFO lines (RQ sets its loggers' levels itself); other
+    # libraries keep the root's level, WARNING unless configured otherwise.
+    logging.getLogger(app.import_name.partition(".")[0]).setLevel(logging.INFO)

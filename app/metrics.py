@@ -142,11 +142,17 @@ class LiveCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Sync runs, time since each repo's last successful sync, the RQ queue."""
+        up = GaugeMetricFamily("gitleague_database_up", "1 when the database answered this scrape.")
         with self.app.app_context():
             try:
-                yield from _database_figures()
+                figures = list(_database_figures())
+            except sa.exc.SQLAlchemyError:
+                figures = []  # a scrape still answers, so an outage can be alerted on
             finally:
                 db.session.rollback()
+            up.add_metric([], 1 if figures else 0)
+            yield up
+            yield from figures
             yield from _queue_figures(self.app)
 
 

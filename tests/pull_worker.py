@@ -86,10 +86,14 @@ class WorkerProcess:
         children are found through /proc and killed first.
         """
         assert self.proc is not None
-        for pid in _children(self.proc.pid):
+        children = _children(self.proc.pid)
+        for pid in children:
             os.kill(pid, signal.SIGKILL)
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
+        # Until they have exited, the children hold copies of the worker's
+        # sockets (Redis still sees its connections), as a real crash would not.
+        wait_for(lambda: not [p for p in children if _alive(p)], 10, "children outlived SIGKILL")
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM lets a running job finish), KILL after 20 s."""
@@ -105,6 +109,15 @@ class WorkerProcess:
     def log(self) -> str:
         """What the worker printed so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie has closed its files)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _children(parent: int) -> list[int]:

@@ -105,7 +105,25 @@ def test_seconds_since_last_successful_sync_ignores_failed_runs(metrics_app, see
                                    started_at=finished, finished_at=finished))  # fmt: skip
         db.session.commit()
     got = scrape(metrics_app.test_client())
+    assert got[("gitleague_database_up", ())] == 1
     key = ("gitleague_seconds_since_last_successful_sync", (("method", "push_client"),))
     assert 2 * 3600 <= got[(key[0], key[1] + (("repo_id", synced),))] < 2 * 3600 + 300
     assert not [k for k in got if k[0] == key[0] and ("repo_id", never) in k[1]]
     assert got[("gitleague_sync_runs", (("method", "push_client"), ("status", "failed")))] == 2
+
+
+def test_a_scrape_answers_while_the_database_is_down():
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+    from tests.server import free_port
+
+    down = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone?connect_timeout=2"
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": down, "GITLEAGUE_METRICS_TOKEN": TOKEN}
+    )
+    app.test_client().get("/healthz")
+    got = scrape(app.test_client())
+    assert got[("gitleague_database_up", ())] == 0
+    health = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    assert got[("gitleague_http_requests_total", health)] == 1
+    assert not [k for k in got if k[0] == "gitleague_sync_runs"]

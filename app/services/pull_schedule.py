@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -22,6 +22,9 @@ from ..errors import ConflictError
 from ..models import Repo, SyncStatus
 from .auth import Principal
 from .pull_sync import METHOD
+
+if TYPE_CHECKING:
+    from ..queue import Enqueued
 
 
 @dataclass
@@ -99,8 +102,8 @@ def schedule_once(queue: Any, config: Any, now: dt.datetime | None = None) -> Sc
     return report
 
 
-def queue_pull(principal: Principal, repo: Repo, config: Any) -> Any:
-    """Queue a pull of ``repo`` now (write:repos); the :class:`~app.queue.Enqueued` result.
+def queue_pull(principal: Principal, repo: Repo, config: Any) -> Enqueued:
+    """Queue a pull of ``repo`` now (write:repos); says whether a job was already pending.
 
     409 for a repo on another method or without credentials; 503 when the
     server has no Redis or Redis does not answer.
