@@ -37,6 +37,8 @@ def index() -> Response:
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=failed_login)
 def login_page() -> Response | tuple[str, int] | str:
     """The login form; a failed attempt answers 401 and counts against the limit."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = login(form.email.data, form.password.data)
