@@ -37,6 +37,9 @@ def test_login_wrong_password_then_right_then_logout(client: Any, seed: Any) -> 
     page = client.get("/projects")
     assert page.status_code == 200 and b"ann@example.org" in page.data
     assert client.get("/login").headers["Location"].endswith("/projects")
+    assert b'aria-current="page">Projects' in page.data
+    assert b"Log out of GitLeague" in client.get("/logout").data  # GET only asks
+    assert client.get("/projects").status_code == 200
     out = client.post("/logout", data={"csrf_token": csrf(page.get_data(as_text=True))})
     assert out.status_code == 302
     assert client.get("/projects").status_code == 302
