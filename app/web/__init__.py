@@ -76,8 +76,11 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> tuple[str, int]:
-    return _error_page(error.code or 500, error.name, error.description or error.name)
+def _http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
+    page, status = _error_page(error.code or 500, error.name, error.description or error.name)
+    # Flask-Limiter's 429 carries Retry-After; keep it on the HTML page.
+    retry = error.response.headers.get("Retry-After") if error.response is not None else None
+    return page, status, ({"Retry-After": retry} if retry else {})
 
 
 def init_app(app: Flask) -> None:

@@ -37,6 +37,8 @@ def index() -> Response:
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=failed_login)
 def login_page() -> Response | tuple[str, int] | str:
     """The login form; a failed attempt answers 401 and counts against the limit."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = login(form.email.data, form.password.data)
@@ -53,10 +55,15 @@ def login_page() -> Response | tuple[str, int] | str:
     return render_template("web/login.html", form=form), status
 
 
-@bp.route("/logout", methods=["POST"])
-def logout() -> Response:
-    """End the session (a POST with the CSRF token, so no link can log you out)."""
-    ConfirmForm()  # the token itself was checked for the whole blueprint
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | str:
+    """End the session: a POST with the CSRF token, so no link can log you out (GET asks)."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("web.login"))
+        return render_template("web/confirm.html", form=ConfirmForm(), title="Log out",
+                               question="Log out of GitLeague on this browser?",
+                               action="Log out", back=url_for("web.projects"))  # fmt: skip
     logout_user()
     session.clear()
     return redirect(url_for("web.login"))

@@ -170,3 +170,22 @@ def test_statements_per_page_do_not_grow_with_rows(client: Any, seed: Any, app: 
             db.session.commit()
     after = {url: _count(client, app, url) for url in urls}
     assert after == before
+
+
+def test_every_post_form_carries_a_csrf_token(client: Any, seed: Any) -> None:
+    root = seed.actor("root@example.org", admin=True)
+    project = seed.project(root)
+    seed.repo(project, repo_id="push-1")
+    seed.repo(project, repo_id="pull-1", sync_method="pull_celery")
+    login(client, "root@example.org")
+    pages = ["/projects", f"/projects/{project}/repos", "/repos/push-1", "/repos/pull-1",
+             "/repos/push-1/edit", "/repos/push-1/delete", "/repos/pull-1/credentials/delete",
+             "/settings/api-keys", "/settings/api-keys/1/revoke", "/admin/users",
+             f"/admin/users/{root.user_id}/password", "/admin/migration"]  # fmt: skip
+    forms = 0
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        for form in re.findall(r'<form[^>]*method="post".*?</form>', html, flags=re.S):
+            forms += 1
+            assert 'name="csrf_token"' in form, (url, form[:200])
+    assert forms >= len(pages)

@@ -36,6 +36,10 @@ def test_login_wrong_password_then_right_then_logout(client: Any, seed: Any) -> 
     assert cookie.http_only and cookie.same_site == "Lax"
     page = client.get("/projects")
     assert page.status_code == 200 and b"ann@example.org" in page.data
+    assert client.get("/login").headers["Location"].endswith("/projects")
+    assert b'aria-current="page">Projects' in page.data
+    assert b"Log out of GitLeague" in client.get("/logout").data  # GET only asks
+    assert client.get("/projects").status_code == 200
     out = client.post("/logout", data={"csrf_token": csrf(page.get_data(as_text=True))})
     assert out.status_code == 302
     assert client.get("/projects").status_code == 302
@@ -253,6 +257,7 @@ def test_failed_logins_are_rate_limited_like_the_api(database_url: str, seed: An
     assert [login(client, "ann@example.org", "wrong-pw").status_code for _ in range(3)] == [401] * 3
     refused = login(client, "ann@example.org")
     assert refused.status_code == 429 and b"Too Many Requests" in refused.data
+    assert int(refused.headers["Retry-After"]) > 0
     assert "unsafe-inline" not in refused.headers["Content-Security-Policy"]
     with limited.app_context():
         db.engine.dispose()

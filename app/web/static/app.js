@@ -55,7 +55,8 @@
         legend: { show: false },
         // Half a week of room on each side, so the first and last bars show whole.
         scales: { x: { time: true, range: function (u, min, max) { return [min - 302400, max + 302400]; } } },
-        axes: [{}, { size: 44 }],
+        // Whole commits only on the y axis.
+        axes: [{}, { size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] }],
         series: [
           {},
           { label: box.getAttribute("data-label") || "commits", stroke: "#0b5cad",
