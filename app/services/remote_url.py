@@ -253,16 +253,22 @@ def check_remote_url(url: str, *, allow_local: bool, protected: Sequence[str] = 
 
 
 def _pinned(base: type[HTTPConnection], address: str) -> type[HTTPConnection]:
-    """``base`` connecting to ``address``; the host name still names the server.
+    """``base`` opening its socket to ``address``; the host name still names the server.
 
-    urllib3 connects to ``_dns_host``; ``host`` keeps the Host header, TLS
-    SNI and certificate check on the name the user gave.
+    urllib3 resolves and connects to ``_dns_host`` in ``_new_conn`` only, and
+    reads the same attribute (as ``host``) for the Host header, TLS SNI and
+    the certificate check; so it holds the checked address for the socket
+    and the name again for everything after. A connection is used by one
+    thread at a time.
     """
 
     class Pinned(base):  # type: ignore[valid-type,misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._dns_host = address
+        def _new_conn(self) -> Any:
+            name, self._dns_host = self._dns_host, address  # type: ignore[has-type]
+            try:
+                return super()._new_conn()
+            finally:
+                self._dns_host = name
 
     return Pinned
 
