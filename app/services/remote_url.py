@@ -224,7 +224,8 @@ def check_remote_url(url: str, *, allow_local: bool, protected: Sequence[str] = 
     inside the ``protected`` folders (see :func:`server_dirs`).
     """
     if not url or url != url.strip() or url.startswith("-") or "::" in url.split("/")[0]:
-        raise _refuse(f"{url[:200]!r} is not an https URL")
+        # Not repeated: a refused URL may hold a secret.
+        raise _refuse("it is not an https URL (no transport helpers or option-like values)")
     if "://" not in url:
         if allow_local and url.startswith("/"):
             _check_local_path(url, protected)
