@@ -105,6 +105,8 @@ def pull_defaults(instance_path: str) -> dict[str, Any]:
         "PULL_SYNC_ENABLED": True,
         "GITLEAGUE_ALLOW_LOCAL_REMOTES": False,
         "GITLEAGUE_MIRROR_DIR": str(Path(instance_path) / "mirrors"),
+        # Not a setting: the instance folder, which no pull remote may point into.
+        "GITLEAGUE_INSTANCE_DIR": str(instance_path),
         "GITLEAGUE_PULL_INTERVAL_SECONDS": 3600,
         "GITLEAGUE_PULL_JITTER_SECONDS": 300,
         "GITLEAGUE_PULL_BATCH_SIZE": 1000,

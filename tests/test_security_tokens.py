@@ -15,12 +15,17 @@ from urllib.parse import quote
 import pytest
 import requests
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
+from app import create_app
 from app.access_log import redact
 from app.db import db
 from app.models import AuditLog, Repo
+from tests.conftest import TEST_CONFIG
+from tests.helpers import Seed
 from tests.pull_worker import RedisServer
 from tests.server import LiveServer
+from tests.test_schema import scratch_url  # noqa: F401 (a fixture)
 
 TOKEN = "ghp_" + "Pl4nted" * 5
 TOKEN_URLS = [
@@ -170,3 +175,39 @@ def test_planted_tokens_land_nowhere(app, seed, database_url, tmp_path, redis_se
         where: [ln for ln in text.splitlines() if TOKEN in ln] for where, text in dumps.items()
     }
     assert {where: lines for where, lines in leaks.items() if lines} == {}
+
+
+def test_migration_0004_scrubs_tokens_stored_before(scratch_url):  # noqa: F811
+    """Rows written when token URLs were still accepted lose the token on upgrade."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": scratch_url})
+    with app.app_context():
+        upgrade()
+    seed = Seed(app)
+    rid = seed.repo(seed.project(seed.actor()), git_url="git@github.com:org/keep.git")
+    with app.app_context():
+        repo = db.session.get(Repo, rid)
+        repo.git_url, repo.last_error = TOKEN_URLS[1], f"repository not found: {TOKEN_URLS[1]}"
+        db.session.add(
+            AuditLog(
+                actor="cli",
+                action="repo_updated",
+                repo_id=rid,
+                data={"git_url": TOKEN_URLS[0]},
+                details=f"git_url: {TOKEN_URLS[0]}",
+            )  # fmt: skip
+        )
+        db.session.commit()
+        downgrade(revision="0003")
+        upgrade()
+        db.session.remove()
+        repo = db.session.get(Repo, rid)
+        entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "repo_updated"))
+        got = (repo.git_url, repo.last_error, entry.data, entry.details)
+        db.session.remove()
+        db.engine.dispose()
+    assert got == (
+        "https://github.com/org/x.git",
+        "repository not found: https://github.com/org/x.git",
+        {"git_url": "https://github.com/org/x.git"},
+        "git_url: https://github.com/org/x.git",
+    )

@@ -199,3 +199,83 @@ def test_a_mapped_loopback_address_is_refused_before_any_request(app, seed, git,
     result = runner.invoke(args=["sync", "run", rid])
     assert result.exit_code == 1 and "remote URL refused" in result.output
     assert git.app.requests == 0
+
+
+NAME = "pinned.gitleague-test.invalid"
+
+
+def _certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for NAME only (not for 127.0.0.1)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class _Echo(BaseHTTPRequestHandler):
+    seen: list[str | None] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).seen.append(self.headers.get("Host"))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def test_tls_and_the_host_header_still_use_the_name(tmp_path):
+    import ssl
+
+    cert, key = _certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    handler = type("Echo", (_Echo,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        target = RemoteTarget(f"https://{NAME}:{port}/r.git", NAME, "127.0.0.1")
+        pool = PinnedPoolManager(target, cert_reqs="CERT_REQUIRED", ca_certs=str(cert))
+        resp = pool.request("GET", f"https://{NAME}:{port}/r.git/info/refs", retries=False)
+        assert resp.status == 200 and resp.data == b"ok"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert names == [NAME]
+    assert handler.seen == [f"{NAME}:{port}"]

@@ -4,7 +4,8 @@ Everything is dulwich; no git binary runs, so a token never reaches a
 process's argv, a git config file or a URL. Credentials go to dulwich's
 HTTP client as basic-auth fields (sent only to the remote's own origin),
 and every error message names the URL as configured, which holds no
-secret (URLs with a password in them are refused).
+secret (URLs with user info are refused). HTTP(S) connections go only to
+the address :func:`check_remote_url` checked, and redirects are refused.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from ..db import db, utcnow
 from ..errors import GitLeagueError
 from ..models import Repo, SyncRun, SyncRunStatus, SyncStatus
 from ..schemas.commit_wire import decode_items
-from . import credentials, git_remote, ingest, sync_runs
+from . import credentials, git_remote, ingest, remote_url, sync_runs
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,11 @@ def _run_locked(repo_id: str, config: Any) -> PullOutcome:
         return PullOutcome(repo_id, "needs_credentials", "no credentials stored")
     url, branch, since = repo.git_url, repo.branch, repo.last_ingested_sha
     # Resolved once here: both requests below connect to the address checked now.
-    target = git_remote.check_remote_url(url, allow_local=config["GITLEAGUE_ALLOW_LOCAL_REMOTES"])
+    target = git_remote.check_remote_url(
+        url,
+        allow_local=config["GITLEAGUE_ALLOW_LOCAL_REMOTES"],
+        protected=remote_url.server_dirs(config),
+    )
     creds = credentials.load(repo, config["GITLEAGUE_ENCRYPTION_KEYS"])
     db.session.commit()  # hold no transaction (nor SQLite's write lock) over the network
     timeout = config["GITLEAGUE_GIT_TIMEOUT"]

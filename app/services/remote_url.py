@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -192,23 +194,46 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def check_remote_url(url: str, *, allow_local: bool) -> RemoteTarget:
+def server_dirs(config: Mapping[str, Any]) -> list[str]:
+    """Folders of the server's own that no pull may read: the mirrors and the instance."""
+    dirs = [config.get("GITLEAGUE_MIRROR_DIR"), config.get("GITLEAGUE_INSTANCE_DIR")]
+    return [str(d) for d in dirs if d]
+
+
+def _check_local_path(path: str, protected: Sequence[str]) -> None:
+    """Refuse a path inside one of ``protected`` (symlinks resolved on both sides)."""
+    for candidate in {path, unquote(path)}:
+        real = Path(candidate).resolve()
+        for folder in protected:
+            inside = Path(folder).resolve()
+            if real == inside or inside in real.parents:
+                raise _refuse(
+                    "it points inside the server's own mirror or instance folder "
+                    "(another repository's mirror, the database, the secrets)"
+                )
+
+
+def check_remote_url(url: str, *, allow_local: bool, protected: Sequence[str] = ()) -> RemoteTarget:
     """Refuse URLs a server must not fetch; for http(s), pick the address to connect to.
 
     Always refused: ``ext::`` and other transport helpers, option-like
     values (a leading ``-``), scp-like and ssh URLs (pull uses HTTPS tokens),
     URLs with user info, ambiguous URLs (see :func:`authority`) and names
     that do not resolve. Local paths, ``file://``, plain ``http`` and
-    addresses that are not global only with ``allow_local``.
+    addresses that are not global only with ``allow_local``, and no path
+    inside the ``protected`` folders (see :func:`server_dirs`).
     """
     if not url or url != url.strip() or url.startswith("-") or "::" in url.split("/")[0]:
-        raise _refuse(f"{url[:200]!r} is not an https URL")
+        # Not repeated: a refused URL may hold a secret.
+        raise _refuse("it is not an https URL (no transport helpers or option-like values)")
     if "://" not in url:
         if allow_local and url.startswith("/"):
+            _check_local_path(url, protected)
             return RemoteTarget(url)
         raise _refuse("pull sync needs an https:// URL")
     scheme, host, port = authority(url)
     if scheme == "file" and allow_local:
+        _check_local_path(urlsplit(url).path, protected)
         return RemoteTarget(url)
     if scheme != "https" and not (allow_local and scheme == "http"):
         raise _refuse(f"scheme {scheme!r} (pull sync uses https)")
@@ -229,16 +254,22 @@ def check_remote_url(url: str, *, allow_local: bool) -> RemoteTarget:
 
 
 def _pinned(base: type[HTTPConnection], address: str) -> type[HTTPConnection]:
-    """``base`` connecting to ``address``; the host name still names the server.
+    """``base`` opening its socket to ``address``; the host name still names the server.
 
-    urllib3 connects to ``_dns_host``; ``host`` keeps the Host header, TLS
-    SNI and certificate check on the name the user gave.
+    urllib3 resolves and connects to ``_dns_host`` in ``_new_conn`` only, and
+    reads the same attribute (as ``host``) for the Host header, TLS SNI and
+    the certificate check; so it holds the checked address for the socket
+    and the name again for everything after. A connection is used by one
+    thread at a time.
     """
 
     class Pinned(base):  # type: ignore[valid-type,misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._dns_host = address
+        def _new_conn(self) -> Any:
+            name, self._dns_host = self._dns_host, address  # type: ignore[has-type]
+            try:
+                return super()._new_conn()
+            finally:
+                self._dns_host = name
 
     return Pinned
 
