@@ -115,22 +115,26 @@ def test_repositories_page_status_commits_and_crud(client: Any, seed: Any) -> No
     assert 'data-status="needs_credentials"' in html and "needs credentials" in html
     row = html.split('data-repo="pushed-repo"')[1].split("</tr>")[0]
     assert '<td class="num commits">1</td>' in row
+    page = client.get(f"/projects/{project}/repos").get_data(as_text=True)
+    assert 'name="repo_id"' not in page  # only admins choose repo ids
     added = post_form(client, f"/projects/{project}/repos",
                       {"name": "New", "git_url": "https://example.org/a/new.git",
-                       "branch": "dev", "sync_method": "push_client", "repo_id": "new-one"})  # fmt: skip
+                       "branch": "dev", "sync_method": "push_client"})  # fmt: skip
     assert added.status_code == 302
+    flashed = client.get(added.headers["Location"]).get_data(as_text=True)
+    new_id = re.search(r"Added New as ([a-z0-9-]+)\.", flashed)[1]  # type: ignore[index]
     bad = post_form(client, f"/projects/{project}/repos",
                     {"name": "Bad", "git_url": "not a url", "branch": "main",
                      "sync_method": "push_client"})  # fmt: skip
     assert bad.status_code == 422 and b"has-error" in bad.data
-    edit = post_form(client, "/repos/new-one/edit",
+    edit = post_form(client, f"/repos/{new_id}/edit",
                      {"name": "Renamed", "git_url": "https://example.org/a/new.git",
                       "branch": "main"})  # fmt: skip
     assert edit.status_code == 302
     assert b"Renamed" in client.get(f"/projects/{project}/repos").data
-    assert b"Delete Renamed" in client.get("/repos/new-one/delete").data
-    assert post_form(client, "/repos/new-one/delete", {}).status_code == 302
-    assert client.get("/repos/new-one").status_code == 404
+    assert b"Delete Renamed" in client.get(f"/repos/{new_id}/delete").data
+    assert post_form(client, f"/repos/{new_id}/delete", {}).status_code == 302
+    assert client.get(f"/repos/{new_id}").status_code == 404
 
 
 def test_repo_page_commits_history_chart_credentials(client: Any, seed: Any) -> None:
