@@ -168,24 +168,31 @@ def instance_secrets(instance_path: str) -> dict[str, str]:
     written first (it is linked into place whole, never half-written).
     """
     path = Path(instance_path) / SECRETS_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
-        tmp = path.with_name(f".{SECRETS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(fresh, out)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:  # another worker won the race: use its secrets
-            pass
-        finally:
-            tmp.unlink()
     try:
+        if not path.exists():
+            _write_secrets(path)
         kept = json.loads(path.read_text())
         return {name: str(kept[name]) for name in SECRET_NAMES}
     except (OSError, ValueError, KeyError) as exc:
-        raise ConfigurationError(f"cannot read the generated secrets in {path}: {exc}") from None
+        raise ConfigurationError(
+            f"no SECRET_KEY/JWT_SECRET_KEY configured and {path} is unusable ({exc}); "
+            "set both in the environment"
+        ) from None
+
+
+def _write_secrets(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
+    tmp = path.with_name(f".{SECRETS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(fresh, out)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:  # another worker won the race: use its secrets
+        pass
+    finally:
+        tmp.unlink()
 
 
 def check_config(config: Mapping[str, Any]) -> None:

@@ -206,3 +206,21 @@ def test_nothing_was_stored_by_the_refused_requests(client, world):
 def test_depth_counts_brackets_outside_strings_only():
     assert json_depth(b'{"a": [1, {"b": "[[[[\\"]]"}]}') == 3
     assert json_depth(DEEP.encode()) == 1000
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_500(app, database_url):
+    """The last line of defence behind the schemas and the guard (logged as a gap)."""
+    import sqlalchemy as sa
+
+    from app.db import db
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's DataError (SQLite checks no ranges)")
+
+    def unstorable() -> str:
+        db.session.execute(sa.text("SELECT CAST(:n AS integer)"), {"n": 2**40})
+        return "unreachable"
+
+    app.add_url_rule("/test-unstorable", view_func=unstorable)
+    resp = app.test_client().get("/test-unstorable")
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "validation_error"

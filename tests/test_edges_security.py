@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.config import PUBLIC_SECRETS, SECRETS_FILE, build_config
+from app.config import PUBLIC_SECRETS, SECRETS_FILE, build_config, instance_secrets
 from app.db import db
 from app.errors import ConfigurationError
 from tests.conftest import TEST_CONFIG
@@ -103,3 +103,18 @@ def test_production_still_refuses_to_start_without_secrets(tmp_path):
     with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
         build_config(str(tmp_path), {"ENV_NAME": "production"}, {})
     assert not (tmp_path / SECRETS_FILE).exists()
+
+
+def test_an_unusable_secrets_file_is_a_clear_configuration_error(tmp_path):
+    (tmp_path / SECRETS_FILE).write_text("{not json")
+    with pytest.raises(ConfigurationError, match="set both in the environment"):
+        build_config(str(tmp_path), {}, {})
+
+
+def test_workers_starting_together_share_one_set_of_secrets(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        kept = pool.map(instance_secrets, [str(tmp_path)] * 8)
+    assert all(secrets == kept[0] for secrets in kept)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [SECRETS_FILE]  # no temporary left

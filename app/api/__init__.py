@@ -12,7 +12,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from ..errors import GitLeagueError, ValidationFailedError
-from ..schemas.common import describe_messages
+from ..schemas.common import ErrorSchema, describe_messages
 from . import guard, outages
 from .security import principal
 
@@ -33,7 +33,14 @@ _HTTP_CODES = {
 
 
 class GitLeagueApi(Api):
-    """smorest's Api with GitLeague's error shape ``{"error": {"code", "message"}}``."""
+    """smorest's Api with GitLeague's error shape ``{"error": {"code", "message"}}``.
+
+    ``ERROR_SCHEMA`` makes the OpenAPI document say so too: it is the schema
+    of every operation's ``default`` response and of each status smorest
+    documents on its own (422 for a bad body, 304 and 412 aside).
+    """
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """Turn any HTTP error (webargs validation included) into the one shape."""

@@ -126,14 +126,20 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 class ErrorBody(ma.Schema):
     """``{"code", "message"}``; some errors add fields such as ``limit``."""
 
-    code = fields.String()
-    message = fields.String()
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: true
+
+    code = fields.String(
+        required=True,
+        metadata={"description": "stable, machine-readable: e.g. not_found, validation_error"},
+    )
+    message = fields.String(required=True, metadata={"description": "for people"})
 
 
 class ErrorSchema(ma.Schema):
-    """The one error shape of the API."""
+    """The one error shape of the API: ``{"error": {"code", "message", ...}}``."""
 
-    error = fields.Nested(ErrorBody)
+    error = fields.Nested(ErrorBody, required=True)
 
 
 def describe_messages(messages: Any) -> str:
