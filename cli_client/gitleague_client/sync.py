@@ -160,6 +160,7 @@ class _Job:
         self.stack = contextlib.ExitStack()
         self.seconds = 0.0
         self.fetch_seconds = 0.0  # written by the fetch's thread, read once it is done
+        self.waited = 0.0  # time finish() spent on fetches (already in fetch_seconds)
         self.ready = False
         self.fetched: Future[bytes] | None = None
         self.base: Repo | None = None
@@ -211,7 +212,7 @@ class _Job:
                 unshallow=unshallow,
             )
         finally:
-            self.fetch_seconds = time.monotonic() - started
+            self.fetch_seconds += time.monotonic() - started
 
     def finish(self, api: ApiClient, progress_factory: ProgressFactory | None) -> RepoResult:
         """Scan and upload (when prepared), close the repository, return the result.
@@ -234,9 +235,18 @@ class _Job:
                 raise
             if run_id is not None:
                 runs.close_run(api, result, run_id, interrupted=False)
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started - self.waited
+        # Each fetch counts once, whether it ran ahead in a thread or inside finish().
         result.seconds = round(self.seconds + self.fetch_seconds + elapsed, 3)
         return result
+
+    @contextlib.contextmanager
+    def _waiting(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.waited += time.monotonic() - started
 
     def _upload(
         self, api: ApiClient, progress_factory: ProgressFactory | None, run_id: RunId | None
@@ -263,7 +273,8 @@ class _Job:
                 raise BranchNotFoundError(branch, str(cfg.path))
             return head
         try:
-            head = self.fetched.result() if self.fetched is not None else self._fetch()
+            with self._waiting():
+                head = self.fetched.result() if self.fetched is not None else self._fetch()
         except ClientError:
             if self.is_new_clone:
                 remove_failed_clone(repo)
@@ -287,7 +298,8 @@ class _Job:
         if self.options.dry_run:
             raise ShallowCloneError(path, "a dry run does not deepen it; a sync would")
         try:
-            head = self._fetch(unshallow=True)
+            with self._waiting():
+                head = self._fetch(unshallow=True)
         except ClientError as exc:
             raise ShallowCloneError(
                 path, f"deepening it from origin failed: {exc.message}"

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+from dulwich.repo import Repo
 
 from .conftest import GitRepo, Reply, Scripted, Seen, run_git  # type: ignore[import-not-found]
 from .test_cli import Protocol, remote, run, write_config  # type: ignore[import-not-found]
@@ -143,3 +150,50 @@ def test_inserted_counts_a_batch_whose_answer_was_lost(
     doc = json.loads(result.output)["repos"][0]
     assert result.exit_code == 0 and lost
     assert (doc["new_commits"], doc["inserted"], doc["duplicates"]) == (5, 5, 0)
+
+
+@pytest.fixture
+def slow_http_remote(remote: Path) -> Iterator[str]:
+    """``remote`` over smart HTTP (dulwich.web), each request held back 0.4 s."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from dulwich.server import DictBackend
+    from dulwich.web import make_wsgi_chain
+
+    repo = Repo(str(remote))
+    chain = make_wsgi_chain(DictBackend({"/r.git": repo}))
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        time.sleep(0.4)
+        return chain(environ, start_response)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = make_server("127.0.0.1", 0, slow, handler_class=Quiet)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/r.git"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+    repo.close()
+
+
+@pytest.mark.parametrize("fetch_workers", [1, 4])
+def test_a_repos_time_counts_its_fetch_once(
+    tmp_path: Path,
+    protocol: Protocol,
+    scripted_server: Scripted,
+    slow_http_remote: str,
+    fetch_workers: int,
+) -> None:
+    protocol.add_repo("abc123", slow_http_remote)
+    cfg = write_config(tmp_path, scripted_server.url,
+                       [{"path": str(tmp_path / "c.git"), "git_url": slow_http_remote}])  # fmt: skip
+    cfg.write_text(cfg.read_text() + f"fetch_workers: {fetch_workers}\n")
+    result = run("sync", "--config", str(cfg), "--json")
+    doc = json.loads(result.output)
+    assert result.exit_code == 0, result.output
+    assert doc["repos"][0]["seconds"] <= doc["seconds"]  # a part is not longer than the whole
