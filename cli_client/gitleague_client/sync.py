@@ -18,7 +18,7 @@ from typing import Any
 from dulwich.repo import Repo
 
 from gitleague_client import runs
-from gitleague_client.api import ApiClient, RunId
+from gitleague_client.api import ApiClient
 from gitleague_client.config import RepoConfig
 from gitleague_client.errors import ClientError
 from gitleague_client.fetch import (
@@ -217,24 +217,22 @@ class _Job:
     def finish(self, api: ApiClient, progress_factory: ProgressFactory | None) -> RepoResult:
         """Scan and upload (when prepared), close the repository, return the result.
 
-        The repository's run on the server is opened first and closed last, whatever
-        happened in between: a failure of this repository (from :meth:`prepare` too)
-        is reported to the server as the run's error.
+        The repository's run on the server is closed last, whatever happened: a
+        failure of this repository (from :meth:`prepare` too) is reported to the
+        server as the run's error (see :class:`runs.RunKeeper`).
         """
         started = time.monotonic()
         result = self.result
         with self.stack:
-            run_id = runs.open_run(api, result, self.options)
+            keeper = runs.RunKeeper(api, result, self.options)
             try:
                 if self.ready and result.error is None:
                     with recorded(result):
-                        self._upload(api, progress_factory, run_id)
+                        self._upload(api, progress_factory, keeper)
             except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.main)
-                if run_id is not None:
-                    runs.close_run(api, result, run_id, interrupted=True)
+                keeper.close(interrupted=True)
                 raise
-            if run_id is not None:
-                runs.close_run(api, result, run_id, interrupted=False)
+            keeper.close(interrupted=False)
         elapsed = time.monotonic() - started - self.waited
         # Each fetch counts once, whether it ran ahead in a thread or inside finish().
         result.seconds = round(self.seconds + self.fetch_seconds + elapsed, 3)
@@ -249,7 +247,7 @@ class _Job:
             self.waited += time.monotonic() - started
 
     def _upload(
-        self, api: ApiClient, progress_factory: ProgressFactory | None, run_id: RunId | None
+        self, api: ApiClient, progress_factory: ProgressFactory | None, keeper: runs.RunKeeper
     ) -> None:
         result = self.result
         head = self._full_history(self._head())
@@ -263,7 +261,7 @@ class _Job:
         )
         if plan.note:
             result.notes.append(plan.note)
-        runs.run_plan(api, self.repo, plan, self.options, result, progress_factory, run_id)
+        runs.run_plan(api, self.repo, plan, self.options, result, progress_factory, keeper)
 
     def _head(self) -> bytes:
         cfg, repo, branch = self.cfg, self.repo, self.branch
