@@ -197,3 +197,30 @@ def test_a_repos_time_counts_its_fetch_once(
     doc = json.loads(result.output)
     assert result.exit_code == 0, result.output
     assert doc["repos"][0]["seconds"] <= doc["seconds"]  # a part is not longer than the whole
+
+
+def test_status_prints_the_servers_view_and_fails_on_a_failing_repo(
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
+) -> None:
+    protocol.add_repo("abc123", str(remote), sync_status="healthy", commit_count=5,
+                      last_sync_at="2026-12-01T02:00:04+00:00")  # fmt: skip
+    protocol.add_repo("bad", "https://example.org/o/bad.git", sync_status="failing",
+                      last_error="fetch failed\x1b[2J")  # fmt: skip
+    cfg = write_config(tmp_path, scripted_server.url, [
+        {"path": str(tmp_path / "a.git"), "git_url": str(remote)},
+        {"path": str(tmp_path / "b.git"), "git_url": "https://example.org/o/bad.git"},
+        {"path": str(tmp_path / "c.git"), "git_url": "https://example.org/o/unknown.git"},
+    ])  # fmt: skip
+    result = run("status", "--config", str(cfg))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    head = "✓ My Project / abc123: healthy, push_client, last sync 2026-12-01T02:00:04+00:00"
+    assert f"{head}, 5 commits" in lines
+    assert "✗ My Project / bad: failing, push_client, last sync never, 0 commits" in lines
+    assert "    last error: fetch failed\\x1b[2J" in lines
+    assert any(line.startswith("✗ My Project / ") and "Repository not found" in line
+               for line in lines)  # fmt: skip
+    doc = json.loads(run("status", "--config", str(cfg), "--json").output)
+    assert [s.get("sync_status") for s in doc["repos"]] == ["healthy", "failing", None]
+    assert doc["ok"] is False and "Repository not found" in doc["repos"][2]["error"]
+    assert not [s for s in scripted_server.seen if s.method != "GET"]  # only asks
