@@ -90,3 +90,14 @@ def test_a_finished_run_is_recorded_in_one_request(
     bad = client.post(f"/api/v1/repos/{repo_id}/sync-runs", headers=owner.headers(),
                       json={"status": "running"})  # fmt: skip
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("run_id", [2**31, 2**63, 10**30])
+def test_run_ids_beyond_the_columns_range_are_404_not_500(
+    client: Any, owner: Any, repo_id: str, run_id: int
+) -> None:
+    patched = close_run(client, owner, repo_id, run_id, status="succeeded")
+    assert patched.status_code == 404, patched.json
+    batch = client.post(f"/api/v1/repos/{repo_id}/commits", headers=owner.headers(),
+                        json={"commits": chain(1), "sync_run_id": run_id})  # fmt: skip
+    assert batch.status_code in (404, 422), batch.json
