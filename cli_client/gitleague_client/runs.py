@@ -23,6 +23,7 @@ from gitleague_client.errors import ClientError, ExitCode
 from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.incremental import Plan
 from gitleague_client.outcome import RepoResult, fail
+from gitleague_client.text import printable
 from gitleague_client.upload import Uploader
 from gitleague_client.urls import redact_text
 
@@ -75,7 +76,10 @@ class RunKeeper:
         if interrupted:
             error: str | None = "interrupted"
         elif result.failed:
-            error = redact_text(result.error or "failed")
+            # No user info, no control characters, no lone surrogates (a path that is
+            # not UTF-8): the server stores the text and shows it as last_error.
+            text = printable(redact_text(result.error or "failed"))
+            error = text.encode("utf-8", "replace").decode("utf-8")
         else:
             error = None
         head = result.head_sha if error is None else None

@@ -17,7 +17,7 @@ import pytest
 from dulwich.repo import Repo
 
 from .conftest import GitRepo, Reply, Scripted, Seen, run_git  # type: ignore[import-not-found]
-from .test_cli import Protocol, remote, run, write_config  # type: ignore[import-not-found]
+from .test_cli import KEY, Protocol, remote, run, write_config  # type: ignore[import-not-found]
 
 __all__ = ["remote"]  # the fixture, used by name
 
@@ -224,3 +224,21 @@ def test_status_prints_the_servers_view_and_fails_on_a_failing_repo(
     assert [s.get("sync_status") for s in doc["repos"]] == ["healthy", "failing", None]
     assert doc["ok"] is False and "Repository not found" in doc["repos"][2]["error"]
     assert not [s for s in scripted_server.seen if s.method != "GET"]  # only asks
+
+
+def test_the_error_sent_to_the_server_is_clean_text(
+    protocol: Protocol, scripted_server: Scripted
+) -> None:
+    from gitleague_client.api import ApiClient
+    from gitleague_client.outcome import RepoResult, fail
+    from gitleague_client.runs import RunKeeper
+    from gitleague_client.sync import SyncOptions
+
+    protocol.add_repo("abc123", "https://example.org/o/r.git")
+    result = RepoResult(project="P", path="/x", name="x", repo_id="abc123")
+    fail(result, "fetch from https://u:tok@h.org/r failed:\n\x1b[31m /x/\udcff", None, 1)
+    with ApiClient(scripted_server.url, KEY, max_retries=0) as api:
+        RunKeeper(api, result, SyncOptions()).close(interrupted=False)
+    (run_,) = protocol.runs
+    assert run_["status"] == "failed"
+    assert run_["error"] == "fetch from https://h.org/r failed:\\n\\x1b[31m /x/?"
