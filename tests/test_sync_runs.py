@@ -65,3 +65,39 @@ def test_runs_of_other_repos_are_left_alone(
     open_run(client, owner, repo_id)
     with app.app_context():
         assert db.session.get(SyncRun, theirs).status == "running"
+
+
+def test_a_finished_run_is_recorded_in_one_request(
+    client: Any, app: Any, owner: Any, repo_id: str
+) -> None:
+    quiet = client.post(f"/api/v1/repos/{repo_id}/sync-runs", headers=owner.headers(),
+                        json={"status": "succeeded"})  # fmt: skip
+    assert quiet.status_code == 201 and quiet.json["status"] == "succeeded"
+    assert quiet.json["finished_at"] is not None
+    repo = client.get(f"/api/v1/repos/{repo_id}", headers=owner.headers()).json
+    assert repo["sync_status"] == "healthy" and repo["last_sync_at"]
+    failed = client.post(f"/api/v1/repos/{repo_id}/sync-runs", headers=owner.headers(),
+                         json={"status": "failed", "error": "fetch from https://h/x failed"})  # fmt: skip
+    assert failed.status_code == 201 and failed.json["status"] == "failed"
+    repo = client.get(f"/api/v1/repos/{repo_id}", headers=owner.headers()).json
+    assert repo["sync_status"] == "failing"
+    assert repo["last_error"] == "fetch from https://h/x failed"
+    with app.app_context():
+        entries = db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "sync_commits")
+        ).all()
+        assert [e.data["status"] for e in entries] == ["succeeded", "failed"]
+    bad = client.post(f"/api/v1/repos/{repo_id}/sync-runs", headers=owner.headers(),
+                      json={"status": "running"})  # fmt: skip
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("run_id", [2**31, 2**63, 10**30])
+def test_run_ids_beyond_the_columns_range_are_404_not_500(
+    client: Any, owner: Any, repo_id: str, run_id: int
+) -> None:
+    patched = close_run(client, owner, repo_id, run_id, status="succeeded")
+    assert patched.status_code == 404, patched.json
+    batch = client.post(f"/api/v1/repos/{repo_id}/commits", headers=owner.headers(),
+                        json={"commits": chain(1), "sync_run_id": run_id})  # fmt: skip
+    assert batch.status_code in (404, 422), batch.json

@@ -44,14 +44,21 @@ def known(body: dict[str, Any], repo_id: str) -> dict[str, Any]:
 @blp.arguments(SyncRunIn)
 @blp.response(201, SyncRunOut)
 @blp.doc(security=BEARER)
-def open_run(_body: dict[str, Any], repo_id: str) -> Any:
-    """Open a sync run that groups the batches of one client sync (sync:commits)."""
+def open_run(body: dict[str, Any], repo_id: str) -> Any:
+    """Open a sync run that groups the batches of one client sync (sync:commits).
+
+    With ``status`` (and ``head_sha`` or ``error``) the run is recorded finished at
+    once: a sync with nothing to upload, or one that failed before uploading.
+    """
     who = principal()
-    repo = get_repo(who, repo_id)
+    repo = get_repo(who, repo_id, for_update="status" in body)
     who.require_scope("sync:commits")
     ingest.require_push(repo)
     version = sync_runs.client_version_of(request.headers.get("User-Agent"))
     run = sync_runs.open_run(repo, method=repo.sync_method, actor=who, client_version=version)
+    if "status" in body:
+        sync_runs.finish_run(repo, run, status=body["status"], actor=who,
+                             head_sha=body.get("head_sha"), error=body.get("error"))  # fmt: skip
     db.session.commit()
     return run
 

@@ -9,7 +9,15 @@ from .common import Sha, StrictSchema, Text
 
 
 class SyncRunIn(StrictSchema):
-    """Opening a run takes no fields."""
+    """Opening a run; with ``status`` it is recorded already finished (one request).
+
+    A client sync that found nothing new, or failed before uploading, reports its
+    run this way instead of opening it and closing it at once.
+    """
+
+    status = fields.String(validate=validate.OneOf(["succeeded", "failed"]))
+    head_sha = Sha(allow_none=True)
+    error = Text(4000, allow_none=True)
 
 
 class SyncRunPatch(StrictSchema):

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .ingest import BatchResult
 
 ABANDONED_AFTER = dt.timedelta(hours=6)
+#: Largest id the sync_runs.id column (a 32-bit integer) holds.
+MAX_RUN_ID = 2**31 - 1
 
 
 def open_run(
@@ -72,7 +74,9 @@ def client_version_of(user_agent: str | None) -> str | None:
 
 def get_run(repo: Repo, run_id: Any) -> SyncRun:
     """The run ``run_id`` of ``repo``; 404 otherwise."""
-    run = db.session.get(SyncRun, run_id) if isinstance(run_id, int) else None
+    # Ids beyond the column's range name no run (PostgreSQL would refuse the query).
+    valid = isinstance(run_id, int) and not isinstance(run_id, bool) and 0 < run_id <= MAX_RUN_ID
+    run = db.session.get(SyncRun, run_id) if valid else None
     if run is None or run.repo_id != repo.id:
         raise NotFoundError("Sync run not found")
     return run

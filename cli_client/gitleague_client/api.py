@@ -296,6 +296,19 @@ class ApiClient:
         body = self.request("POST", f"/repos/{repo_id}/sync-runs", json={})
         return body["id"]  # type: ignore[no-any-return]
 
+    def record_run(
+        self,
+        repo_id: str,
+        *,
+        succeeded: bool,
+        head_sha: str | None = None,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a finished run in one request: a sync with nothing to upload, or failed."""
+        return self.request(  # type: ignore[no-any-return]
+            "POST", f"/repos/{repo_id}/sync-runs", json=_run_outcome(succeeded, head_sha, error)
+        )
+
     def post_commits(
         self,
         repo_id: str,
@@ -324,14 +337,20 @@ class ApiClient:
         error: str | None = None,
     ) -> dict[str, Any]:
         """Close a sync run as succeeded or failed."""
-        payload: dict[str, Any] = {"status": "succeeded" if succeeded else "failed"}
-        if head_sha:
-            payload["head_sha"] = head_sha
-        if error:
-            payload["error"] = error[:2000]
         return self.request(  # type: ignore[no-any-return]
-            "PATCH", f"/repos/{repo_id}/sync-runs/{run_id}", json=payload
+            "PATCH",
+            f"/repos/{repo_id}/sync-runs/{run_id}",
+            json=_run_outcome(succeeded, head_sha, error),
         )
+
+
+def _run_outcome(succeeded: bool, head_sha: str | None, error: str | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"status": "succeeded" if succeeded else "failed"}
+    if head_sha:
+        payload["head_sha"] = head_sha
+    if error:
+        payload["error"] = error[:2000]
+    return payload
 
 
 def _error_from(resp: requests.Response) -> ApiError:

@@ -23,6 +23,7 @@ from gitleague_client.errors import ClientError, ExitCode
 from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.incremental import Plan
 from gitleague_client.outcome import RepoResult, fail
+from gitleague_client.text import printable
 from gitleague_client.upload import Uploader
 from gitleague_client.urls import redact_text
 
@@ -42,43 +43,60 @@ class CorruptRepositoryError(ClientError):
         super().__init__(f"{path}: {what}; the repository is incomplete or corrupt", FSCK_HINT)
 
 
-def open_run(api: ApiClient, result: RepoResult, options: SyncOptions) -> RunId | None:
-    """Open the repository's run; None for a dry run or a repo the server did not name.
+class RunKeeper:
+    """The repository's run on the server, for one sync: opened late, always closed.
 
-    When the server refuses (a repo on a pull method, an outage), that is the
-    repository's error, unless it already failed for a reason of its own.
+    A run is opened when there is something to upload (its batches name it); a sync
+    with nothing to upload, or one that failed before uploading, is recorded as one
+    finished run in a single request. A dry run, or a repo the server did not name,
+    records nothing.
     """
-    if options.dry_run or result.repo_id is None:
-        return None
-    try:
-        return api.start_run(result.repo_id)
-    except ClientError as exc:
-        if result.error is None:
-            fail(result, exc.message, exc.hint, int(exc.exit_code))
-        return None
 
+    def __init__(self, api: ApiClient, result: RepoResult, options: SyncOptions) -> None:
+        self.api = api
+        self.result = result
+        self.enabled = not options.dry_run
+        self.run_id: RunId | None = None
+        self.refused = False
 
-def close_run(api: ApiClient, result: RepoResult, run_id: RunId, *, interrupted: bool) -> None:
-    """Close the run as the result says: succeeded with the head, or failed with the error."""
-    if interrupted:
-        error: str | None = "interrupted"
-    elif result.failed:
-        error = redact_text(result.error or "failed")
-    else:
-        error = None
-    try:
-        run = api.finish_run(
-            result.repo_id or "",
-            run_id,
-            succeeded=error is None,
-            head_sha=result.head_sha if error is None else None,
-            error=error,
-        )
-    except ClientError as exc:
-        # The commits are stored either way; the next run closes this one as abandoned.
-        result.notes.append(f"could not close sync run {run_id}: {exc.message}")
-        return
-    _count_from_run(result, run)
+    def open(self) -> RunId:
+        """Open the run the upload's batches belong to."""
+        try:
+            self.run_id = self.api.start_run(self.result.repo_id or "")
+        except ClientError:
+            self.refused = True  # a repo on a pull method, an outage: nothing to record
+            raise
+        return self.run_id
+
+    def close(self, *, interrupted: bool) -> None:
+        """Close the run as the result says: succeeded with the head, or failed with why."""
+        result = self.result
+        if not self.enabled or result.repo_id is None or self.refused:
+            return
+        if interrupted:
+            error: str | None = "interrupted"
+        elif result.failed:
+            # No user info, no control characters, no lone surrogates (a path that is
+            # not UTF-8): the server stores the text and shows it as last_error.
+            text = printable(redact_text(result.error or "failed"))
+            error = text.encode("utf-8", "replace").decode("utf-8")
+        else:
+            error = None
+        head = result.head_sha if error is None else None
+        try:
+            if self.run_id is None:
+                if interrupted:
+                    return  # nothing was sent: the next run says how it went
+                self.api.record_run(result.repo_id, succeeded=error is None, head_sha=head,
+                                    error=error)  # fmt: skip
+                return
+            run = self.api.finish_run(result.repo_id, self.run_id, succeeded=error is None,
+                                      head_sha=head, error=error)  # fmt: skip
+        except ClientError as exc:
+            # The commits are stored either way; the next run closes this one as abandoned.
+            result.notes.append(f"could not report the sync run to the server: {exc.message}")
+            return
+        _count_from_run(result, run)
 
 
 def _count_from_run(result: RepoResult, run: dict[str, Any]) -> None:
@@ -114,7 +132,7 @@ def run_plan(
     options: SyncOptions,
     result: RepoResult,
     progress_factory: ProgressFactory | None,
-    run_id: RunId | None,
+    keeper: RunKeeper,
 ) -> None:
     """Count, then upload (or, in a dry run, describe) what ``plan`` says is new."""
     heads, exclude = [plan.head], plan.exclude
@@ -124,7 +142,7 @@ def run_plan(
     if count == 0:
         result.status = "up_to_date"
         return
-    if options.dry_run or run_id is None:  # None: only in a dry run (see sync._Job.finish)
+    if options.dry_run:
         result.batches = math.ceil(count / options.batch_size)
         # Parents come first, so the head is the last commit and the first is this one.
         with damaged_objects_fail(result.path):
@@ -132,6 +150,7 @@ def run_plan(
         result.first_sha = str(first["sha"])
         result.status = "dry_run"
         return
+    run_id = keeper.open()
     uploader = Uploader(api, result.repo_id or "", result, options.batch_size)
     progress_cm = progress_factory(result, count) if progress_factory else None
     with (

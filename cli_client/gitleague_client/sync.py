@@ -18,7 +18,7 @@ from typing import Any
 from dulwich.repo import Repo
 
 from gitleague_client import runs
-from gitleague_client.api import ApiClient, RunId
+from gitleague_client.api import ApiClient
 from gitleague_client.config import RepoConfig
 from gitleague_client.errors import ClientError
 from gitleague_client.fetch import (
@@ -160,6 +160,7 @@ class _Job:
         self.stack = contextlib.ExitStack()
         self.seconds = 0.0
         self.fetch_seconds = 0.0  # written by the fetch's thread, read once it is done
+        self.waited = 0.0  # time finish() spent on fetches (already in fetch_seconds)
         self.ready = False
         self.fetched: Future[bytes] | None = None
         self.base: Repo | None = None
@@ -211,35 +212,42 @@ class _Job:
                 unshallow=unshallow,
             )
         finally:
-            self.fetch_seconds = time.monotonic() - started
+            self.fetch_seconds += time.monotonic() - started
 
     def finish(self, api: ApiClient, progress_factory: ProgressFactory | None) -> RepoResult:
         """Scan and upload (when prepared), close the repository, return the result.
 
-        The repository's run on the server is opened first and closed last, whatever
-        happened in between: a failure of this repository (from :meth:`prepare` too)
-        is reported to the server as the run's error.
+        The repository's run on the server is closed last, whatever happened: a
+        failure of this repository (from :meth:`prepare` too) is reported to the
+        server as the run's error (see :class:`runs.RunKeeper`).
         """
         started = time.monotonic()
         result = self.result
         with self.stack:
-            run_id = runs.open_run(api, result, self.options)
+            keeper = runs.RunKeeper(api, result, self.options)
             try:
                 if self.ready and result.error is None:
                     with recorded(result):
-                        self._upload(api, progress_factory, run_id)
+                        self._upload(api, progress_factory, keeper)
             except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.main)
-                if run_id is not None:
-                    runs.close_run(api, result, run_id, interrupted=True)
+                keeper.close(interrupted=True)
                 raise
-            if run_id is not None:
-                runs.close_run(api, result, run_id, interrupted=False)
-        elapsed = time.monotonic() - started
+            keeper.close(interrupted=False)
+        elapsed = time.monotonic() - started - self.waited
+        # Each fetch counts once, whether it ran ahead in a thread or inside finish().
         result.seconds = round(self.seconds + self.fetch_seconds + elapsed, 3)
         return result
 
+    @contextlib.contextmanager
+    def _waiting(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.waited += time.monotonic() - started
+
     def _upload(
-        self, api: ApiClient, progress_factory: ProgressFactory | None, run_id: RunId | None
+        self, api: ApiClient, progress_factory: ProgressFactory | None, keeper: runs.RunKeeper
     ) -> None:
         result = self.result
         head = self._full_history(self._head())
@@ -253,7 +261,7 @@ class _Job:
         )
         if plan.note:
             result.notes.append(plan.note)
-        runs.run_plan(api, self.repo, plan, self.options, result, progress_factory, run_id)
+        runs.run_plan(api, self.repo, plan, self.options, result, progress_factory, keeper)
 
     def _head(self) -> bytes:
         cfg, repo, branch = self.cfg, self.repo, self.branch
@@ -263,7 +271,8 @@ class _Job:
                 raise BranchNotFoundError(branch, str(cfg.path))
             return head
         try:
-            head = self.fetched.result() if self.fetched is not None else self._fetch()
+            with self._waiting():
+                head = self.fetched.result() if self.fetched is not None else self._fetch()
         except ClientError:
             if self.is_new_clone:
                 remove_failed_clone(repo)
@@ -287,7 +296,8 @@ class _Job:
         if self.options.dry_run:
             raise ShallowCloneError(path, "a dry run does not deepen it; a sync would")
         try:
-            head = self._fetch(unshallow=True)
+            with self._waiting():
+                head = self._fetch(unshallow=True)
         except ClientError as exc:
             raise ShallowCloneError(
                 path, f"deepening it from origin failed: {exc.message}"

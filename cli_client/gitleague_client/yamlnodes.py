@@ -47,6 +47,8 @@ def graph_problems(root: yaml.Node, path: Path) -> list[str]:
             raise _Unsafe(node, "merge keys (<<) are not supported; write the fields out")
         if node.tag not in SAFE_TAGS:
             raise _Unsafe(node, f"unsupported YAML tag {node.tag!r}; use plain values")
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node)
         active.add(key)
         total = 1 + sum(size(child) for child in _children(node))
         active.discard(key)
@@ -67,6 +69,16 @@ def graph_problems(root: yaml.Node, path: Path) -> list[str]:
     except RecursionError:
         problems.append(f"{path}: the document is nested too deeply")
     return problems
+
+
+def _check_scalar(node: yaml.ScalarNode) -> None:
+    """Build the scalar once: an explicit tag on a value it does not fit is a problem here."""
+    try:
+        SafeConstructor().construct_object(node, deep=True)
+    # PyYAML's constructors fail in their own ways (``!!timestamp x``: AttributeError).
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, LookupError, OverflowError):
+        tag = node.tag.rsplit(":", 1)[-1]
+        raise _Unsafe(node, f"{node.value!r} is not a valid {tag}") from None
 
 
 class _Unsafe(Exception):

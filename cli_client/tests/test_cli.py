@@ -62,8 +62,9 @@ class Protocol:
         if rest == "/commits/known":
             return 200, {}, {"known": [s for s in seen.body["shas"] if s in stored]}
         if rest == "/sync-runs":
-            self.runs.append({"id": len(self.runs) + 1, "status": "running", "inserted": 0})
-            return 201, {}, {"id": len(self.runs)}
+            self.runs.append({"id": len(self.runs) + 1, "status": "running", "inserted": 0,
+                              **(seen.body or {})})  # fmt: skip
+            return 201, {}, self.runs[-1]
         if rest.startswith("/sync-runs/"):
             run = self.runs[int(rest.rsplit("/", 1)[1]) - 1]
             run.update(seen.body)
@@ -75,8 +76,9 @@ class Protocol:
         stored.extend(new)
         if seen.body.get("resume_sha"):
             repo["last_ingested_sha"] = seen.body["resume_sha"]
-        if seen.body.get("sync_run_id"):
-            self.runs[int(seen.body["sync_run_id"]) - 1]["inserted"] += len(new)
+        run_id = seen.body.get("sync_run_id")
+        if isinstance(run_id, int) and 0 < run_id <= len(self.runs):
+            self.runs[run_id - 1]["inserted"] += len(new)
         return 200, {}, {"received": len(commits), "inserted": len(new),
                          "duplicates": len(commits) - len(new), "rejected": []}  # fmt: skip
 

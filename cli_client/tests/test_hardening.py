@@ -12,6 +12,8 @@ from gitleague_client.config import ConfigError, load_config
 from gitleague_client.errors import ExitCode
 from gitleague_client.text import printable
 from gitleague_client.urls import redact_url
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import Scripted  # type: ignore[import-not-found]
 from .test_cli import (  # type: ignore[import-not-found]
@@ -90,6 +92,8 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
         ("a: &a [1, *a]\n", ":1: an alias refers to a node that contains it"),
         ('api_url: "https://a]/b"\nprojects: []\n', "api_url: must be an http(s) URL"),
         ("[" * 2000 + "]" * 2000, "nested too deeply"),
+        ("api_url: !!timestamp x\n", ":1: 'x' is not a valid timestamp"),
+        ("batch_size: !!int ten\n", ":1: 'ten' is not a valid int"),
     ],
 )
 def test_hostile_files_get_a_clear_error_never_a_traceback(
@@ -175,3 +179,24 @@ def test_a_token_in_origin_reaches_neither_the_server_nor_the_output(
     asked = [s.path for s in scripted_server.seen]
     assert any("git_url=" in p for p in asked)
     assert not [p for p in asked if "PLANTED" in p or "x-access-token" in p]
+
+
+FRAGMENTS = [  # pieces of repos.yaml, of YAML syntax and of bad values
+    "api_url: ", "api_key: ", "projects:", "  - name: ", "    project_id: ", "    repos:",
+    "      - path: ", "        git_url: ", "        branch: ", "batch_size: ", "timeout: ",
+    "&a ", "*a", "!!binary ", "!!timestamp ", "!!int ", "!!python/tuple ", "? ", "[", "]",
+    "{", "}", ",", "\n", "'", '"', "~", "-", ":", "1e999", ".nan", "https://a]/b",
+    "ssh://h:99999/x", "git@h:x", PID, "\t", "🙂", "<<: ", "--- ",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
+def test_any_file_is_a_config_or_a_config_error(tmp_path: Path, parts: list[str]) -> None:
+    path = tmp_path / "repos.yaml"
+    path.write_text("".join(parts), encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError:
+        pass  # anything else (a traceback) fails the test

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+from dulwich.repo import Repo
 
 from .conftest import GitRepo, Reply, Scripted, Seen, run_git  # type: ignore[import-not-found]
-from .test_cli import Protocol, remote, run, write_config  # type: ignore[import-not-found]
+from .test_cli import KEY, Protocol, remote, run, write_config  # type: ignore[import-not-found]
 
 __all__ = ["remote"]  # the fixture, used by name
 
@@ -143,3 +150,95 @@ def test_inserted_counts_a_batch_whose_answer_was_lost(
     doc = json.loads(result.output)["repos"][0]
     assert result.exit_code == 0 and lost
     assert (doc["new_commits"], doc["inserted"], doc["duplicates"]) == (5, 5, 0)
+
+
+@pytest.fixture
+def slow_http_remote(remote: Path) -> Iterator[str]:
+    """``remote`` over smart HTTP (dulwich.web), each request held back 0.4 s."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from dulwich.server import DictBackend
+    from dulwich.web import make_wsgi_chain
+
+    repo = Repo(str(remote))
+    chain = make_wsgi_chain(DictBackend({"/r.git": repo}))
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        time.sleep(0.4)
+        return chain(environ, start_response)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = make_server("127.0.0.1", 0, slow, handler_class=Quiet)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/r.git"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+    repo.close()
+
+
+@pytest.mark.parametrize("fetch_workers", [1, 4])
+def test_a_repos_time_counts_its_fetch_once(
+    tmp_path: Path,
+    protocol: Protocol,
+    scripted_server: Scripted,
+    slow_http_remote: str,
+    fetch_workers: int,
+) -> None:
+    protocol.add_repo("abc123", slow_http_remote)
+    cfg = write_config(tmp_path, scripted_server.url,
+                       [{"path": str(tmp_path / "c.git"), "git_url": slow_http_remote}])  # fmt: skip
+    cfg.write_text(cfg.read_text() + f"fetch_workers: {fetch_workers}\n")
+    result = run("sync", "--config", str(cfg), "--json")
+    doc = json.loads(result.output)
+    assert result.exit_code == 0, result.output
+    assert doc["repos"][0]["seconds"] <= doc["seconds"]  # a part is not longer than the whole
+
+
+def test_status_prints_the_servers_view_and_fails_on_a_failing_repo(
+    tmp_path: Path, protocol: Protocol, scripted_server: Scripted, remote: Path
+) -> None:
+    protocol.add_repo("abc123", str(remote), sync_status="healthy", commit_count=5,
+                      last_sync_at="2026-12-01T02:00:04+00:00")  # fmt: skip
+    protocol.add_repo("bad", "https://example.org/o/bad.git", sync_status="failing",
+                      last_error="fetch failed\x1b[2J")  # fmt: skip
+    cfg = write_config(tmp_path, scripted_server.url, [
+        {"path": str(tmp_path / "a.git"), "git_url": str(remote)},
+        {"path": str(tmp_path / "b.git"), "git_url": "https://example.org/o/bad.git"},
+        {"path": str(tmp_path / "c.git"), "git_url": "https://example.org/o/unknown.git"},
+    ])  # fmt: skip
+    result = run("status", "--config", str(cfg))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    head = "✓ My Project / abc123: healthy, push_client, last sync 2026-12-01T02:00:04+00:00"
+    assert f"{head}, 5 commits" in lines
+    assert "✗ My Project / bad: failing, push_client, last sync never, 0 commits" in lines
+    assert "    last error: fetch failed\\x1b[2J" in lines
+    assert any(line.startswith("✗ My Project / ") and "Repository not found" in line
+               for line in lines)  # fmt: skip
+    doc = json.loads(run("status", "--config", str(cfg), "--json").output)
+    assert [s.get("sync_status") for s in doc["repos"]] == ["healthy", "failing", None]
+    assert doc["ok"] is False and "Repository not found" in doc["repos"][2]["error"]
+    assert not [s for s in scripted_server.seen if s.method != "GET"]  # only asks
+
+
+def test_the_error_sent_to_the_server_is_clean_text(
+    protocol: Protocol, scripted_server: Scripted
+) -> None:
+    from gitleague_client.api import ApiClient
+    from gitleague_client.outcome import RepoResult, fail
+    from gitleague_client.runs import RunKeeper
+    from gitleague_client.sync import SyncOptions
+
+    protocol.add_repo("abc123", "https://example.org/o/r.git")
+    result = RepoResult(project="P", path="/x", name="x", repo_id="abc123")
+    fail(result, "fetch from https://u:tok@h.org/r failed:\n\x1b[31m /x/\udcff", None, 1)
+    with ApiClient(scripted_server.url, KEY, max_retries=0) as api:
+        RunKeeper(api, result, SyncOptions()).close(interrupted=False)
+    (run_,) = protocol.runs
+    assert run_["status"] == "failed"
+    assert run_["error"] == "fetch from https://h.org/r failed:\\n\\x1b[31m /x/?"
