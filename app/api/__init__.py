@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
         credentials,
         health,
         league,
+        league_rules,
         me,
         migration,
         projects,
@@ -102,6 +103,7 @@ def init_app(app: Flask) -> None:
     )
     modules = (
         auth, me, projects, repos, sync, api_keys, audit_logs, migration, credentials, league,
+        league_rules,
     )  # fmt: skip
     for module in modules:
         api.register_blueprint(module.blp)

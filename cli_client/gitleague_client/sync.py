@@ -37,6 +37,7 @@ from gitleague_client.fetch import (
     scratch_repo,
 )
 from gitleague_client.incremental import Plan, plan_upload
+from gitleague_client.mailmap import sync_mailmap
 from gitleague_client.sshmux import SshMultiplexer, target_of
 from gitleague_client.upload import Progress, ServerRepos, Uploader
 
@@ -273,6 +274,8 @@ class _Job:
                 if plan.note:
                     result.notes.append(plan.note)
                 _run_plan(api, self.repo, plan, self.options, result, progress_factory)
+                if not self.options.dry_run and result.status in ("synced", "up_to_date"):
+                    sync_mailmap(api, result.repo_id or "", self.repo, head)
         elapsed = time.monotonic() - started
         result.seconds = round(self.seconds + self.fetch_seconds + elapsed, 3)
         return result
