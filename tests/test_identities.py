@@ -169,3 +169,21 @@ def test_bad_mailmap_uploads_are_named(
     resp = client.put(f"/api/v1/repos/{team['repo']}/mailmap", json=body,
                       headers=team["owner"].headers())  # fmt: skip
     assert resp.status_code == 422 and fragment in resp.json["error"]["message"]
+
+
+def test_admin_cli_sets_lists_and_removes_aliases(client: Any, team: dict[str, Any], runner: Any):
+    pid = team["project"]
+    result = runner.invoke(args=["league", "alias", "set", pid, "Joe@example.org",
+                                 "joe@old.example.org", "--name", "Joe Bloggs"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert ("joe@example.org", "Joe Bloggs", 2, 2) in rows(client, team)
+    listed = runner.invoke(args=["league", "alias", "list", pid])
+    assert listed.output == "joe@example.org\tJoe Bloggs\tjoe@example.org joe@old.example.org\n"
+    assert (
+        runner.invoke(args=["league", "alias", "remove", pid, "joe@old.example.org"]).exit_code == 0
+    )
+    assert len(rows(client, team)) == 5
+    missing = runner.invoke(args=["league", "alias", "remove", pid, "joe@old.example.org"])
+    assert missing.exit_code == 1 and "no alias for joe@old.example.org" in missing.output
+    bad = runner.invoke(args=["league", "alias", "set", pid, "not-an-email"])
+    assert bad.exit_code == 1 and "emails" in bad.output
