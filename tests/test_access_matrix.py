@@ -62,6 +62,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("get", "/api/v1/projects/{project_id}/contributors/{email}"): Route("read:repos", 200),
     ("get", "/api/v1/projects/{project_id}/activity"): Route("read:repos", 200),
     ("get", "/api/v1/repos/{repo_id}/contributors"): Route("read:repos", 200),
+    ("get", "/api/v1/repos/{repo_id}/mailmap"): Route("read:repos", 200),
+    ("put", "/api/v1/repos/{repo_id}/mailmap"): Route(
+        "sync:commits", 200, body=lambda f: {"blob_sha": "a" * 40, "content": "A <a@x.org>\n"}
+    ),
+    ("delete", "/api/v1/repos/{repo_id}/mailmap"): Route("sync:commits", 204),
+    ("get", "/api/v1/projects/{project_id}/aliases"): Route("read:repos", 200),
+    ("post", "/api/v1/projects/{project_id}/aliases"): Route(
+        "write:repos", 201, body=lambda f: {"emails": ["a@x.org", "b@x.org"], "name": "A"}
+    ),
+    ("delete", "/api/v1/projects/{project_id}/aliases/{email}"): Route("write:repos", 204),
+    ("get", "/api/v1/projects/{project_id}/league-settings"): Route("read:repos", 200),
+    ("patch", "/api/v1/projects/{project_id}/league-settings"): Route(
+        "write:repos", 200, body=lambda f: {"include_bots": True}
+    ),
     ("post", "/api/v1/projects/{project_id}/repos"): Route(
         "write:repos", 201, body=lambda f: {"name": "x", "git_url": "https://h.example/o/new.git"}
     ),
@@ -177,6 +191,9 @@ def fill(client: Any, world: dict[str, Any], path: str, sync_method: str = "push
     pid = seed.project(owner)
     rid = seed.repo(pid, sync_method=sync_method)
     run = client.post(f"/api/v1/repos/{rid}/sync-runs", json={}, headers=owner.headers()).json
+    if "{email}" in path:  # an alias to remove
+        client.post(f"/api/v1/projects/{pid}/aliases", json={"emails": ["ada@example.org"]},
+                    headers=owner.headers())  # fmt: skip
     key_id = client.post(
         "/api/v1/api-keys",
         json={"name": "t", "scopes": ["read:repos"]},

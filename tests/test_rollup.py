@@ -15,7 +15,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from app import create_app
 from app.db import db
-from app.models import Commit, LeagueCommit, LeagueDay, LeagueRepoDay, LeagueTotal, Repo
+from app.models import (
+    Commit,
+    LeagueCommit,
+    LeagueDay,
+    LeagueRepoDay,
+    LeagueRepoTotal,
+    LeagueTotal,
+    Repo,
+)
 from app.models.league import KEY_LENGTH
 from app.services import migration, rollup
 from tests.conftest import TEST_CONFIG
@@ -60,7 +68,6 @@ def expected_rollup(project_id: uuid.UUID) -> dict[str, Any]:
     shas: set[str] = set()
     days: dict[tuple, list] = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
     repo_days: dict[tuple, list] = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
-    seen_days: dict[tuple, set] = collections.defaultdict(set)
     for c in rows:
         key = (c.author_email[:KEY_LENGTH], c.author_name[:KEY_LENGTH])
         day = c.authored_at.astimezone(dt.timezone.utc).date()
@@ -71,16 +78,20 @@ def expected_rollup(project_id: uuid.UUID) -> dict[str, Any]:
             for i, value in enumerate(figures):
                 target[i] += value
         shas.add(c.sha)
-        seen_days[key].add(day)
-    totals: dict[tuple, list] = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
+    totals: dict[tuple, list] = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for (email, name, _day), figures in days.items():
-        for i, value in enumerate(figures):
+        for i, value in enumerate((*figures, 1)):
             totals[(email, name)][i] += value
+    repo_totals: dict[tuple, list] = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    for (repo, email, name, _day), figures in repo_days.items():
+        for i, value in enumerate((*figures, 1)):
+            repo_totals[(repo, email, name)][i] += value
     return {
         "shas": shas,
         "days": {k: tuple(v) for k, v in days.items()},
         "repo_days": {k: tuple(v) for k, v in repo_days.items()},
-        "totals": {k: (*v, len(seen_days[k])) for k, v in totals.items()},
+        "totals": {k: tuple(v) for k, v in totals.items()},
+        "repo_totals": {k: tuple(v) for k, v in repo_totals.items()},
     }
 
 
@@ -102,6 +113,9 @@ def stored_rollup(project_id: uuid.UUID, repo_ids: list[str]) -> dict[str, Any]:
         "totals": {(r.author_email, r.author_name): (*figures(r), r.active_days)
                    for r in s.scalars(sa.select(LeagueTotal).where(
                        LeagueTotal.project_id == project_id))},
+        "repo_totals": {(r.repo_id, r.author_email, r.author_name): (*figures(r), r.active_days)
+                        for r in s.scalars(sa.select(LeagueRepoTotal).where(
+                            LeagueRepoTotal.repo_id.in_(repo_ids)))},
     }  # fmt: skip
 
 
@@ -210,6 +224,7 @@ def test_rebuild_command_restores_a_wiped_rollup(app: Any, client: Any, seed: An
         for model in (LeagueTotal, LeagueDay, LeagueCommit):
             db.session.execute(sa.delete(model))
         db.session.execute(sa.delete(LeagueRepoDay))
+        db.session.execute(sa.delete(LeagueRepoTotal))
         db.session.commit()
     result = runner.invoke(args=["league", "rebuild", project])
     assert result.exit_code == 0, result.output
@@ -269,3 +284,43 @@ def test_a_fork_pushed_after_its_upstream_adds_nothing(app: Any, client: Any, se
         stored = stored_rollup(pid, [upstream, fork])
         assert stored == expected_rollup(pid)
         assert sum(f[0] + f[1] for f in stored["totals"].values()) == 10
+
+
+def test_concurrent_batches_of_one_project_keep_the_rollup_exact(
+    app: Any, seed: Any, live_server: Any
+) -> None:
+    """Writers to the repos of one project, sharing authors, days and some shas, at once."""
+    import random
+    import threading
+
+    import requests
+
+    owner = seed.actor("owner@example.org")
+    project = seed.project(owner)
+    repos = [seed.repo(project) for _ in range(4)]
+    rng = random.Random(7)
+    shared = [commit_json(fake_sha(f"shared{i}"), when=rng.choice(TIMES),
+                          author_name="Ada", author_email=rng.choice(["ada@x.org", "bo@x.org"]))
+              for i in range(30)]  # fmt: skip
+    failures: list[str] = []
+
+    def writer(n: int, repo: str) -> None:
+        for b in range(4):
+            mine = [commit_json(fake_sha(f"w{n}-{b}-{i}"), when=rng.choice(TIMES),
+                                author_name=AUTHORS[i % 5][0], author_email=AUTHORS[i % 5][1])
+                    for i in range(40)]  # fmt: skip
+            body = {"commits": mine + shared[b * 8 : b * 8 + 12]}
+            resp = requests.post(f"{live_server.url}/api/v1/repos/{repo}/commits", json=body,
+                                 headers=owner.headers(), timeout=60)  # fmt: skip
+            if resp.status_code != 200:
+                failures.append(f"{resp.status_code} {resp.text[:200]}")
+
+    threads = [threading.Thread(target=writer, args=(n, r)) for n, r in enumerate(repos * 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    pid = uuid.UUID(project)
+    with app.app_context():
+        assert stored_rollup(pid, repos) == expected_rollup(pid)

@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
         docs,
         health,
         league,
+        league_rules,
         me,
         migration,
         projects,
@@ -131,6 +132,7 @@ def init_app(app: Flask) -> None:
     )
     modules = (
         auth, me, projects, repos, sync, api_keys, audit_logs, migration, credentials, league,
+        league_rules,
     )  # fmt: skip
     for module in modules:
         api.register_blueprint(module.blp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -19,6 +20,7 @@ from ..services import league
 from ..services import projects as project_svc
 from ..services import repos as repo_svc
 from ..services.league_periods import Window, window
+from ..services.league_rows import utc
 from .security import BEARER, principal
 
 blp = Blueprint("league", __name__, url_prefix="/api/v1", description="League tables")
@@ -88,8 +90,8 @@ def contributor(args: dict[str, Any], project_id: str, email: str) -> Any:
 
 
 def _figures(figures: league.Figures) -> dict[str, Any]:
-    return {**vars(figures), "lines_changed": figures.lines_changed,
-            "first_commit_at": figures.first_at, "last_commit_at": figures.last_at}  # fmt: skip
+    return {**asdict(figures), "lines_changed": figures.lines_changed,
+            "first_commit_at": utc(figures.first_at), "last_commit_at": utc(figures.last_at)}  # fmt: skip
 
 
 @blp.route("/projects/<project_id>/activity")

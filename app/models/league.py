@@ -129,3 +129,16 @@ class LeagueSettings(db.Model):  # type: ignore[name-defined]
     include_bots: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
     #: Lower-case emails counted as bots besides the built-in patterns.
     bot_emails: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class LeagueRepoTotal(_Counters, db.Model):  # type: ignore[name-defined]
+    """One author's whole history in one repo (a repo's all-time table, "repos" counts)."""
+
+    __tablename__ = "league_repo_totals"
+
+    repo_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_email: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    author_name: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), primary_key=True)
+    active_days: Mapped[int] = mapped_column(sa.Integer())

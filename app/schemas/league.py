@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from ..services.league import SORTS
 from ..services.league_periods import PERIODS
-from .common import EARLIEST, LATEST, PageArgs, page_of
+from .common import EARLIEST, LATEST, PageArgs, StrictSchema, Text, check_sha, page_of
 
 
 class UTCDay(fields.Field):
@@ -134,3 +134,50 @@ class ContributorPageOut(ma.Schema):
     contributor = fields.Nested(ContributorOut)
     weeks = fields.List(fields.Nested(WeekOut))
     repos = fields.List(fields.Nested(RepoShareOut))
+
+
+class MailmapIn(StrictSchema):
+    """The ``.mailmap`` at a synced head."""
+
+    blob_sha = fields.String(required=True, validate=check_sha)
+    content = fields.String(required=True, validate=validate.Length(max=1_000_000))
+
+
+class MailmapOut(ma.Schema):
+    """The stored ``.mailmap``; ``blob_sha`` null when there is none."""
+
+    blob_sha = fields.String(allow_none=True)
+    content = fields.String(allow_none=True)
+    updated_at = fields.AwareDateTime(format="iso", allow_none=True)
+
+
+class AliasIn(StrictSchema):
+    """These emails are one person (keyed by the first), shown as ``name``."""
+
+    emails = fields.List(Text(254), required=True, validate=validate.Length(min=1, max=100))
+    name = Text(200, allow_none=True, load_default=None)
+
+
+class AliasOut(ma.Schema):
+    """An alias group."""
+
+    person_email = fields.String()
+    name = fields.String(allow_none=True)
+    emails = fields.List(fields.String())
+
+
+AliasPage = page_of(AliasOut, "AliasPage")
+
+
+class LeagueSettingsIn(StrictSchema):
+    """How the project's league counts bots."""
+
+    include_bots = fields.Boolean()
+    bot_emails = fields.List(Text(254), validate=validate.Length(max=1000))
+
+
+class LeagueSettingsOut(ma.Schema):
+    """How the project's league counts bots."""
+
+    include_bots = fields.Boolean(metadata={"description": "count bot accounts by default"})
+    bot_emails = fields.List(fields.String(), metadata={"description": "more bot emails"})

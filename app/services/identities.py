@@ -21,8 +21,9 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from dulwich.mailmap import read_mailmap
@@ -30,6 +31,7 @@ from dulwich.mailmap import read_mailmap
 from ..db import db
 from ..models import LeagueAlias, LeagueSettings, Repo, RepoMailmap
 
+Identity = tuple[bytes | None, bytes | None]
 _BOT_NAME = re.compile(r"\[bot\]$", re.IGNORECASE)
 _BOT_EMAIL = re.compile(r"\[bot\]@users\.noreply\.github\.com$", re.IGNORECASE)
 #: Local parts (and names) of well-known automation accounts.
@@ -38,8 +40,7 @@ _BOT_ACCOUNTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """Whom a raw author counts as."""
 
     key: str
@@ -68,7 +69,7 @@ class Mailmap:
 
     def add(self, text: str) -> None:
         """Add the lines of one ``.mailmap`` file (later lines win, as in git)."""
-        for (new_name, new_email), old in read_mailmap(io.BytesIO(text.encode())):
+        for (new_name, new_email), old in _entries(text):
             name, email = _text(new_name), _text(new_email)
             old_name, old_email = (None, None) if old is None else map(_text, old)
             if old_email is None:  # "Proper Name <commit@email>"
@@ -93,6 +94,15 @@ class Mailmap:
         if entry is None:
             return None, None
         return entry.by_name.get(name.lower(), (entry.name, entry.email))
+
+
+def _entries(text: str) -> Iterator[tuple[Identity, Identity | None]]:
+    """dulwich's reading of each line; a line it cannot read is skipped, as git does."""
+    for line in text.encode("utf-8", "replace").splitlines():
+        try:
+            yield from read_mailmap(io.BytesIO(line))
+        except ValueError:
+            continue
 
 
 def _text(value: bytes | None) -> str | None:
@@ -128,14 +138,20 @@ class Identities:
         alias = self.aliases.get(key)
         if alias is not None:
             key, shown = alias[0], alias[1] or shown
-        bot = self._is_bot(shown or name, key) or self._is_bot(name, email.lower())
+        bot = self._is_bot(name, email.lower()) or (
+            (shown is not None or key != email.lower()) and self._is_bot(shown or name, key)
+        )
         return Person(key=key, name=shown, is_bot=bot)
 
     def _is_bot(self, name: str, email: str) -> bool:
+        if email in self.bot_emails:
+            return True
+        both = name.lower() + email
+        if "bot" not in both and "renovate" not in both and "github-actions" not in both:
+            return False  # the common case, cheaply
         local = email.split("@", 1)[0]
         return (
-            email in self.bot_emails
-            or bool(_BOT_NAME.search(name.strip()) or _BOT_EMAIL.search(email))
+            bool(_BOT_NAME.search(name.strip()) or _BOT_EMAIL.search(email))
             or local.removesuffix("[bot]") in _BOT_ACCOUNTS
             or name.strip().lower() in _BOT_ACCOUNTS
         )

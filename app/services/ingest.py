@@ -136,9 +136,8 @@ def store_commits(repo_id: str, commits: list[WireCommit]) -> int:
     # The league rollup follows in the same transaction (app/services/rollup.py).
     if conn.dialect.name == "postgresql":
         batch = _ENCODER.encode(unique).decode()
-        return int(
-            conn.exec_driver_sql(_PG_INSERT_WITH_ROLLUP, (repo_id, batch, repo_id)).scalar_one()
-        )
+        rows = conn.exec_driver_sql(_PG_INSERT_WITH_ROLLUP, (repo_id, batch, repo_id)).all()
+        return rollup.pg_add_totals(conn, repo_id, rows)
     inserted = conn.exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(repo_id, unique)).rowcount
     rollup.sqlite_after_insert(conn, repo_id, [c.sha for c in unique])
     return int(inserted)

@@ -17,9 +17,10 @@ arguments and return dataclasses.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from .league_rows import Figures, Key
 SORTS = ("commits", "lines", "active_days")
 
 
-@dataclass
+@dataclass(slots=True)
 class Contributor:
     """One person's figures in a window, with the raw authors merged into them."""
 
@@ -42,7 +43,7 @@ class Contributor:
     name: str
     figures: Figures
     is_bot: bool
-    keys: list[Key] = field(default_factory=list)
+    keys: list[Key]
     rank: int = 0
     rank_change: int | None = None
     repos: int = 0
@@ -70,8 +71,8 @@ class Contributor:
             "files_changed": f.files_changed,
             "active_days": f.active_days,
             "repos": self.repos,
-            "first_commit_at": f.first_at,
-            "last_commit_at": f.last_at,
+            "first_commit_at": league_rows.utc(f.first_at),
+            "last_commit_at": league_rows.utc(f.last_at),
         }
 
 
@@ -97,21 +98,27 @@ def _people(
     """Raw authors of the window merged into people, bots left out unless included."""
     repo_id = repo.id if repo is not None else None
     merged: dict[str, Contributor] = {}
-    latest: dict[str, dt.datetime] = {}
+    named: set[str] = set()  # people whose name a mailmap or alias set: it wins
     for key, figures in league_rows.author_figures(project.id, window, repo_id).items():
         person = rules.person(key[1], key[0])
         if person.is_bot and not include_bots:
             continue
+        if person.name is not None:
+            named.add(person.key)
         found = merged.get(person.key)
-        if found is None:
-            found = merged[person.key] = Contributor(
-                person.key, person.name or key[1], Figures(), person.is_bot
+        if found is None:  # most people have one raw author: their figures as they are
+            merged[person.key] = Contributor(
+                person.key, person.name or key[1], figures, person.is_bot, [key]
             )
+            continue
+        if person.name is not None:
+            found.name = person.name
+        elif person.key not in named and figures.last_at > found.figures.last_at:
+            found.name = key[1]  # the name on the latest commit
+        if len(found.keys) == 1:
+            found.figures = copy.copy(found.figures)  # not the reader's object
         found.figures.add(figures)
         found.keys.append(key)
-        seen = latest.get(person.key)
-        if person.name is None and figures.last_at and (seen is None or figures.last_at > seen):
-            latest[person.key], found.name = figures.last_at, key[1]
     if exact_days:
         _merge_days(project, window, repo_id, [c for c in merged.values() if len(c.keys) > 1])
     return list(merged.values())
@@ -127,17 +134,15 @@ def _merge_days(
         person.figures.active_days = len(set().union(*(days.get(k, set()) for k in person.keys)))
 
 
-def _ordered(people: list[Contributor], sort: str) -> list[Contributor]:
-    def order(c: Contributor) -> tuple[Any, ...]:
-        f = c.figures
-        firsts = {
-            "commits": (f.commits, f.lines_changed),
-            "lines": (f.lines_changed, f.commits),
-            "active_days": (f.active_days, f.commits),
-        }[sort]
-        return (-firsts[0], -firsts[1], c.key)
+_ORDER = {
+    "commits": lambda c: (-c.figures.commits, -c.figures.lines_changed, c.key),
+    "lines": lambda c: (-c.figures.lines_changed, -c.figures.commits, c.key),
+    "active_days": lambda c: (-c.figures.active_days, -c.figures.commits, c.key),
+}
 
-    ranked = sorted(people, key=order)
+
+def _ordered(people: list[Contributor], sort: str) -> list[Contributor]:
+    ranked = sorted(people, key=_ORDER[sort])
     for i, person in enumerate(ranked):
         person.rank = i + 1
     return ranked
@@ -224,7 +229,7 @@ def contributor_page(project: Project, person_key: str, window: Window) -> Contr
     key = person_key.lower()
     found = next((p for p in people if p.key == key), None)
     if found is None:
-        found = Contributor(key, key, Figures(), rules.person("", key).is_bot)
+        found = Contributor(key, key, Figures(), rules.person("", key).is_bot, [])
     weeks: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for monday, _key, commits, merges in league_rows.weekly(project.id, window, found.keys):
         weeks[monday][0] += commits

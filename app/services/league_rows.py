@@ -12,20 +12,20 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..db import db
-from ..models import LeagueDay, LeagueRepoDay, LeagueTotal
+from ..models import LeagueDay, LeagueRepoDay, LeagueRepoTotal, LeagueTotal
 from .league_periods import Window
 
 Key = tuple[str, str]
 """A raw author: (email, name) as the rollup stores them."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """Sums over some commits; ``add`` merges two disjoint sets of days."""
 
@@ -35,17 +35,22 @@ class Figures:
     deletions: int = 0
     files_changed: int = 0
     active_days: int = 0
-    first_at: dt.datetime | None = None
-    last_at: dt.datetime | None = None
+    first_at: Any = None
+    """When read from the rollup: the database's own value (see :func:`utc`)."""
+    last_at: Any = None
 
     def add(self, other: Figures) -> None:
         """Add ``other`` in place (active days too: the caller corrects overlaps)."""
-        for f in fields(self)[:6]:
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-        firsts = [t for t in (self.first_at, other.first_at) if t is not None]
-        lasts = [t for t in (self.last_at, other.last_at) if t is not None]
-        self.first_at = min(firsts) if firsts else None
-        self.last_at = max(lasts) if lasts else None
+        self.commits += other.commits
+        self.merges += other.merges
+        self.additions += other.additions
+        self.deletions += other.deletions
+        self.files_changed += other.files_changed
+        self.active_days += other.active_days
+        if other.first_at is not None:
+            self.first_at = min(self.first_at or other.first_at, other.first_at)
+        if other.last_at is not None:
+            self.last_at = max(self.last_at or other.last_at, other.last_at)
 
     @property
     def lines_changed(self) -> int:
@@ -53,16 +58,34 @@ class Figures:
         return self.additions + self.deletions
 
 
+def utc(value: Any) -> dt.datetime | None:
+    """An aware UTC time from a raw value of a time column (SQLite gives naive text)."""
+    if value is None or isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.timezone.utc)
+
+
+def _raw(column: Any) -> Any:
+    # Times are compared and mostly dropped: converting every row's value
+    # costs more than the query, so only shown ones are converted (utc()).
+    return sa.type_coerce(column, sa.types.NullType())
+
+
 def _sums(table: Any) -> list[Any]:
+    def total(column: Any) -> Any:  # PostgreSQL sums bigints as numeric
+        return sa.cast(sa.func.sum(column), sa.BigInteger)
+
     return [
-        sa.func.sum(table.commits),
-        sa.func.sum(table.merges),
-        sa.func.sum(table.additions),
-        sa.func.sum(table.deletions),
-        sa.func.sum(table.files_changed),
+        total(table.commits),
+        total(table.merges),
+        total(table.additions),
+        total(table.deletions),
+        total(table.files_changed),
         sa.func.count(),
-        sa.func.min(table.first_at),
-        sa.func.max(table.last_at),
+        _raw(sa.func.min(table.first_at)),
+        _raw(sa.func.max(table.last_at)),
     ]
 
 
@@ -76,34 +99,40 @@ def _in_window(table: Any, window: Window) -> list[Any]:
 
 
 def _figures(row: Any) -> Figures:
-    commits, merges, additions, deletions, files, days = (int(v or 0) for v in row[:6])
-    return Figures(commits, merges, additions, deletions, files, days, row[6], row[7])
+    return Figures(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+
+
+def _totals_select(t: Any) -> Any:
+    return sa.select(
+        t.author_email, t.author_name, t.commits, t.merges, t.additions, t.deletions,
+        t.files_changed, t.active_days, _raw(t.first_at), _raw(t.last_at),
+    )  # fmt: skip
+
+
+def _rows(stmt: Any) -> Any:
+    # Core rows straight from the connection: the ORM's per-row work is the
+    # largest cost of a table with thousands of authors.
+    return db.session.connection().execute(stmt)
 
 
 def author_figures(
     project_id: uuid.UUID, window: Window, repo_id: str | None = None
 ) -> dict[Key, Figures]:
     """Each raw author's figures in the window (active days per raw author)."""
-    if repo_id is not None:
-        t: Any = LeagueRepoDay
-        where = [t.repo_id == repo_id, *_in_window(t, window)]
-    elif window.is_all:
-        stmt = sa.select(
-            LeagueTotal.author_email, LeagueTotal.author_name, LeagueTotal.commits,
-            LeagueTotal.merges, LeagueTotal.additions, LeagueTotal.deletions,
-            LeagueTotal.files_changed, LeagueTotal.active_days, LeagueTotal.first_at,
-            LeagueTotal.last_at,
-        ).where(LeagueTotal.project_id == project_id)  # fmt: skip
-        return {(r[0], r[1]): _figures(r[2:]) for r in db.session.execute(stmt)}
-    else:
-        t = LeagueDay
-        where = [t.project_id == project_id, *_in_window(t, window)]
+    if window.is_all:  # one row per author, kept by ingest
+        if repo_id is not None:
+            stmt = _totals_select(LeagueRepoTotal).where(LeagueRepoTotal.repo_id == repo_id)
+        else:
+            stmt = _totals_select(LeagueTotal).where(LeagueTotal.project_id == project_id)
+        return {(r[0], r[1]): _figures(r[2:]) for r in _rows(stmt)}
+    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
+    scope = t.repo_id == repo_id if repo_id is not None else t.project_id == project_id
     stmt = (
         sa.select(t.author_email, t.author_name, *_sums(t))
-        .where(*where)
+        .where(scope, *_in_window(t, window))
         .group_by(t.author_email, t.author_name)
     )
-    return {(r[0], r[1]): _figures(r[2:]) for r in db.session.execute(stmt)}
+    return {(r[0], r[1]): _figures(r[2:]) for r in _rows(stmt)}
 
 
 def _key_filter(table: Any, keys: Iterable[Key]) -> tuple[list[Any], set[Key]]:
@@ -134,19 +163,23 @@ def author_repos(
     repo_ids: list[str], window: Window, keys: Iterable[Key]
 ) -> dict[Key, dict[str, Figures]]:
     """Per raw author in ``keys``, their figures in each of ``repo_ids``."""
-    t = LeagueRepoDay
+    t: Any = LeagueRepoTotal if window.is_all else LeagueRepoDay
     where, wanted = _key_filter(t, keys)
     out: dict[Key, dict[str, Figures]] = defaultdict(dict)
     if not wanted or not repo_ids:
         return out
-    stmt = (
-        sa.select(t.author_email, t.author_name, t.repo_id, *_sums(t))
-        .where(t.repo_id.in_(repo_ids), *where, *_in_window(t, window))
-        .group_by(t.author_email, t.author_name, t.repo_id)
-    )
-    for row in db.session.execute(stmt):
+    if window.is_all:
+        stmt = _totals_select(t).add_columns(t.repo_id)
+        stmt = stmt.where(t.repo_id.in_(repo_ids), *where)
+    else:
+        stmt = (
+            sa.select(t.author_email, t.author_name, *_sums(t), t.repo_id)
+            .where(t.repo_id.in_(repo_ids), *where, *_in_window(t, window))
+            .group_by(t.author_email, t.author_name, t.repo_id)
+        )
+    for row in _rows(stmt):
         if (row[0], row[1]) in wanted:
-            out[(row[0], row[1])][row[2]] = _figures(row[3:])
+            out[(row[0], row[1])][row[10]] = _figures(row[2:10])
     return out
 
 

@@ -28,12 +28,13 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from gitleague_client.extract import iter_commits
+from gitleague_client.mailmap import mailmap_at
 
 from ..db import db, utcnow
-from ..errors import GitLeagueError
+from ..errors import GitLeagueError, ValidationFailedError
 from ..models import Repo, SyncRun, SyncRunStatus, SyncStatus
 from ..schemas.commit_wire import decode_items
-from . import credentials, git_remote, ingest, remote_url, sync_runs
+from . import credentials, git_remote, ingest, league_rules, remote_url, sync_runs
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ def _ingest(repo_id: str, mirror: Any, head: bytes, since: str | None, config: A
             if pause:  # a throttle, so a long first sync leaves the database room
                 time.sleep(pause)
         repo = _pull_repo(repo_id)
+        _keep_mailmap(repo_id, mirror, head)
         sync_runs.finish_run(repo, run, status="succeeded", head_sha=outcome.head_sha, actor=ACTOR)
         db.session.commit()
     except PullStoppedError as exc:
@@ -201,6 +203,18 @@ def _ingest(repo_id: str, mirror: Any, head: bytes, since: str | None, config: A
         _cancel(repo_id, outcome.sync_run_id, exc.message)
         outcome.status, outcome.message = "stopped", exc.message
     return outcome
+
+
+def _keep_mailmap(repo_id: str, mirror: Any, head: bytes) -> None:
+    """The league merges authors with the ``.mailmap`` at the pulled head (as the client sends it)."""
+    found = mailmap_at(mirror, head)
+    if found is None:
+        league_rules.delete_mailmap(None, repo_id)
+        return
+    try:
+        league_rules.store_mailmap(repo_id, *found)
+    except ValidationFailedError as exc:  # a broken .mailmap must not fail the pull
+        log.warning("repo %s: .mailmap not kept: %s", repo_id, exc.message)
 
 
 def _store_batch(repo_id: str, run: SyncRun, batch: list[dict], outcome: PullOutcome) -> None:

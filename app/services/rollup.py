@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,20 +65,34 @@ def _add(table: str, dialect: str, extra: str = "") -> str:
 _DAY_KEY = "(project_id, day, author_email, author_name)"
 _TOTAL_KEY = "(project_id, author_email, author_name)"
 _REPO_DAY_KEY = "(repo_id, author_email, author_name, day)"
+_REPO_TOTAL_KEY = "(repo_id, author_email, author_name)"
 _RETURNING = (
     "sha, author_name, author_email, authored_at, is_merge, additions, deletions, files_changed"
 )
 
 
 def pg_insert_with_rollup(insert_sql: str) -> str:
-    """``insert_sql`` (an INSERT INTO commits) wrapped so the rollup follows it.
+    """``insert_sql`` (an INSERT INTO commits) wrapped so the per-day rollup follows it.
 
-    The result is one statement that returns the number of inserted commits;
-    its parameters are those of ``insert_sql`` followed by the repo id. Rows
-    are added to the rollup in key order, so concurrent batches of one
-    project lock shared rows in the same order.
+    Its parameters are those of ``insert_sql`` followed by the repo id; its
+    rows go to :func:`pg_add_totals`, which finishes the work. Each table's
+    rows are locked in key order, and every batch locks the tables in the
+    same order (counted shas, days; then totals in a second statement), so
+    concurrent batches of one project wait for each other but cannot deadlock.
     """
     day = _day("postgresql")
+    sums = (
+        "count(*) - sum(" + _MERGE + ") AS c, sum(" + _MERGE + ") AS m, sum(additions) AS ad, "
+        "sum(deletions) AS de, sum(files_changed) AS f, min(authored_at) AS fa, "
+        "max(authored_at) AS la"
+    )
+    per_author = (
+        "SELECT {scope} AS scope, a.*, (SELECT count(*) FROM {days} d WHERE d.new_day "
+        "AND d.author_email = a.email AND d.author_name = a.name) AS nd, "
+        "(SELECT count(*) FROM ins) AS inserted "
+        f"FROM (SELECT {_EMAIL} AS email, {_NAME} AS name, {sums} FROM {{source}} "
+        "GROUP BY 1, 2) a"
+    )
     return f"""
 WITH ins AS ({insert_sql} RETURNING {_RETURNING}),
 target AS (SELECT id AS repo_id, project_id FROM repos WHERE id = %s),
@@ -90,22 +104,43 @@ repo_days AS (
   INSERT INTO league_repo_days (repo_id, author_email, author_name, day, {_COUNTERS})
   SELECT t.repo_id, a.* FROM (SELECT {_EMAIL}, {_NAME}, {day}, {_sums()} FROM ins
     GROUP BY 1, 2, 3) a CROSS JOIN target t ORDER BY 2, 3, 4
-  ON CONFLICT {_REPO_DAY_KEY} DO UPDATE SET {_add("league_repo_days", "postgresql")}),
+  ON CONFLICT {_REPO_DAY_KEY} DO UPDATE SET {_add("league_repo_days", "postgresql")}
+  RETURNING author_email, author_name, xmax = 0 AS new_day),
 counted AS (SELECT i.* FROM ins i JOIN fresh USING (sha)),
 days AS (
   INSERT INTO league_days (project_id, day, author_email, author_name, {_COUNTERS})
   SELECT t.project_id, a.* FROM (SELECT {day}, {_EMAIL}, {_NAME}, {_sums()} FROM counted
     GROUP BY 1, 2, 3) a CROSS JOIN target t ORDER BY 2, 3, 4
   ON CONFLICT {_DAY_KEY} DO UPDATE SET {_add("league_days", "postgresql")}
-  RETURNING author_email, author_name, xmax = 0 AS new_day),
-totals AS (
-  INSERT INTO league_totals (project_id, author_email, author_name, {_COUNTERS}, active_days)
-  SELECT t.project_id, a.*, (SELECT count(*) FROM days d WHERE d.new_day
-    AND d.author_email = a.email AND d.author_name = a.name)
-  FROM (SELECT {_EMAIL} AS email, {_NAME} AS name, {_sums()} FROM counted GROUP BY 1, 2) a
-  CROSS JOIN target t ORDER BY 2, 3
-  ON CONFLICT {_TOTAL_KEY} DO UPDATE SET {_add("league_totals", "postgresql", "active_days")})
-SELECT count(*) FROM ins"""
+  RETURNING author_email, author_name, xmax = 0 AS new_day)
+{per_author.format(scope="'repo'", days="repo_days", source="ins")}
+UNION ALL
+{per_author.format(scope="'project'", days="days", source="counted")}"""
+
+
+def pg_add_totals(conn: sa.Connection, repo_id: str, rows: Sequence[Any]) -> int:
+    """Add the per-author rows of :func:`pg_insert_with_rollup` to the all-time tables.
+
+    Returns the number of commits the batch inserted.
+    """
+    if not rows:
+        return 0
+    project_id = conn.exec_driver_sql(
+        "SELECT project_id FROM repos WHERE id = %s", (repo_id,)
+    ).scalar_one()
+    for scope, table, key, value in (
+        ("repo", "league_repo_totals", _REPO_TOTAL_KEY, repo_id),
+        ("project", "league_totals", _TOTAL_KEY, project_id),
+    ):
+        mine = sorted((r[1:11] for r in rows if r[0] == scope), key=lambda r: (r[0], r[1]))
+        if mine:
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} ({scope}_id, author_email, author_name, {_COUNTERS}, "
+                "active_days) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT {key} DO UPDATE SET {_add(table, 'postgresql', 'active_days')}",
+                [(value, *r) for r in mine],
+            )
+    return int(rows[0][-1])
 
 
 def sqlite_after_insert(conn: sa.Connection, repo_id: str, shas: list[str]) -> None:
@@ -132,42 +167,47 @@ def sqlite_after_insert(conn: sa.Connection, repo_id: str, shas: list[str]) -> N
         "INSERT INTO league_commits (project_id, sha) SELECT ?, value FROM json_each(?)",
         (pid, json.dumps(fresh)),
     )
+    _sqlite_add(conn, repo_id, shas, ("repo", repo_id))
+    if fresh:  # else every sha already counts for the project (a fork's copy)
+        _sqlite_add(conn, repo_id, fresh, ("project", pid))
+
+
+def _sqlite_add(conn: sa.Connection, repo_id: str, shas: list[str], scope: tuple[str, Any]) -> None:
+    """Add commits ``shas`` of ``repo_id`` to the days and totals of a repo or a project."""
+    kind, value = scope
+    column = f"{kind}_id"
+    days, totals = ("league_repo_days", "league_repo_totals") if kind == "repo" else (
+        "league_days", "league_totals")  # fmt: skip
+    days_key, totals_key = (_REPO_DAY_KEY, _REPO_TOTAL_KEY) if kind == "repo" else (
+        _DAY_KEY, _TOTAL_KEY)  # fmt: skip
     mine = "FROM commits WHERE repo_id = ? AND sha IN (SELECT value FROM json_each(?))"
+    source = (repo_id, json.dumps(shas))
     day = _day("sqlite")
-    conn.exec_driver_sql(
-        f"INSERT INTO league_repo_days (repo_id, author_email, author_name, day, {_COUNTERS}) "
-        f"SELECT repo_id, {_EMAIL}, {_NAME}, {day}, {_sums()} {mine} GROUP BY 2, 3, 4 "
-        f"ON CONFLICT {_REPO_DAY_KEY} DO UPDATE SET {_add('league_repo_days', 'sqlite')}",
-        (repo_id, batch),
-    )
-    if not fresh:  # every sha already counts for the project (a fork's copy)
-        return
-    counted = (repo_id, json.dumps(fresh))
     # Days new to an author, counted before they are stored: active days.
-    new_days = dict(
-        ((email, name), n)
+    new_days = {
+        (email, name): n
         for email, name, n in conn.exec_driver_sql(
             f"SELECT k.email, k.name, count(*) FROM (SELECT DISTINCT {_EMAIL} AS email, "
-            f"{_NAME} AS name, {day} AS day {mine}) k WHERE NOT EXISTS (SELECT 1 FROM "
-            "league_days d WHERE d.project_id = ? AND d.day = k.day AND d.author_email = "
-            "k.email AND d.author_name = k.name) GROUP BY 1, 2",
-            (*counted, pid),
+            f"{_NAME} AS name, {day} AS day {mine}) k WHERE NOT EXISTS (SELECT 1 FROM {days} "
+            f"d WHERE d.{column} = ? AND d.day = k.day AND d.author_email = k.email AND "
+            "d.author_name = k.name) GROUP BY 1, 2",
+            (*source, value),
         )
-    )
+    }
     conn.exec_driver_sql(
-        f"INSERT INTO league_days (project_id, day, author_email, author_name, {_COUNTERS}) "
+        f"INSERT INTO {days} ({column}, day, author_email, author_name, {_COUNTERS}) "
         f"SELECT ?, {day}, {_EMAIL}, {_NAME}, {_sums()} {mine} GROUP BY 2, 3, 4 "
-        f"ON CONFLICT {_DAY_KEY} DO UPDATE SET {_add('league_days', 'sqlite')}",
-        (pid, *counted),
+        f"ON CONFLICT {days_key} DO UPDATE SET {_add(days, 'sqlite')}",
+        (value, *source),
     )
-    totals = conn.exec_driver_sql(
-        f"SELECT {_EMAIL}, {_NAME}, {_sums()} {mine} GROUP BY 1, 2", counted
+    sums = conn.exec_driver_sql(
+        f"SELECT {_EMAIL}, {_NAME}, {_sums()} {mine} GROUP BY 1, 2", source
     ).all()
     conn.exec_driver_sql(
-        f"INSERT INTO league_totals (project_id, author_email, author_name, {_COUNTERS}, "
-        f"active_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT {_TOTAL_KEY} "
-        f"DO UPDATE SET {_add('league_totals', 'sqlite', 'active_days')}",
-        [(pid, *row, new_days.get((row[0], row[1]), 0)) for row in totals],
+        f"INSERT INTO {totals} ({column}, author_email, author_name, {_COUNTERS}, "
+        f"active_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT {totals_key} "
+        f"DO UPDATE SET {_add(totals, 'sqlite', 'active_days')}",
+        [(value, *row, new_days.get((row[0], row[1]), 0)) for row in sums],
     )
 
 
@@ -214,6 +254,13 @@ def rebuild(
             f"INSERT INTO league_repo_days (repo_id, author_email, author_name, day, {_COUNTERS}) "
             f"SELECT repo_id, {_EMAIL}, {_NAME}, {day}, {_sums()} FROM commits "
             f"WHERE repo_id IN ({repos}) GROUP BY repo_id, 2, 3, 4"
+        )
+        run(f"DELETE FROM league_repo_totals WHERE repo_id IN ({repos})")
+        run(
+            "INSERT INTO league_repo_totals (repo_id, author_email, author_name, "
+            f"{_COUNTERS}, active_days) SELECT repo_id, {_EMAIL}, {_NAME}, {_sums()}, "
+            f"count(DISTINCT {day}) FROM commits WHERE repo_id IN ({repos}) "
+            "GROUP BY repo_id, 2, 3"
         )
     # One row per sha however many repos hold it (their copies are the same commit).
     once = (

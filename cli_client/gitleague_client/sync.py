@@ -34,6 +34,7 @@ from gitleague_client.fetch import (
     scratch_repo,
 )
 from gitleague_client.incremental import plan_upload
+from gitleague_client.mailmap import sync_mailmap
 from gitleague_client.outcome import RepoResult, recorded
 from gitleague_client.sshmux import SshMultiplexer, target_of
 from gitleague_client.text import printable
@@ -262,6 +263,8 @@ class _Job:
         if plan.note:
             result.notes.append(plan.note)
         runs.run_plan(api, self.repo, plan, self.options, result, progress_factory, keeper)
+        if not self.options.dry_run and result.status in ("synced", "up_to_date"):
+            sync_mailmap(api, result.repo_id or "", self.repo, head)
 
     def _head(self) -> bytes:
         cfg, repo, branch = self.cfg, self.repo, self.branch

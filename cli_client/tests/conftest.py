@@ -572,7 +572,7 @@ def scripted_server() -> Iterator[Scripted]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (timeout tests)
 
-        do_GET = do_POST = do_PATCH = _handle
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -59,6 +59,12 @@ class Protocol:
         stored = self.stored[repo["id"]]
         if rest == "":
             return 200, {}, {**repo, "commit_count": len(stored)}
+        if rest == "/mailmap":  # the .mailmap at the synced head (gitleague_client.mailmap)
+            if seen.method == "PUT":
+                repo["mailmap"] = seen.body["blob_sha"]
+            elif seen.method == "DELETE":
+                repo.pop("mailmap", None)
+            return 200, {}, {"blob_sha": repo.get("mailmap")}
         if rest == "/commits/known":
             return 200, {}, {"known": [s for s in seen.body["shas"] if s in stored]}
         if rest == "/sync-runs":

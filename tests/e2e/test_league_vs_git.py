@@ -48,6 +48,25 @@ def git_figures(repo: Path) -> dict[str, dict[str, int]]:
     return out
 
 
+def sync_and_read_league(live_server: Any, seed: Any, work: Path, tmp_path: Path) -> Any:
+    """Sync ``work`` with the real client into a new project; its league table's response."""
+    owner = seed.actor("commissioner@example.org")
+    project_id = seed.project(owner, "My Project")
+    seed.repo(project_id, name="work", git_url=str(work))
+    config = tmp_path / "repos.yaml"
+    config.write_text(yaml.safe_dump({
+        "api_url": live_server.url, "api_key": owner.key,
+        "projects": [{"name": "My Project", "project_id": project_id,
+                      "repos": [{"path": str(work), "git_url": str(work)}]}],
+    }))  # fmt: skip
+    result = client(config, "sync", "--no-fetch")
+    assert result.returncode == 0, result.stdout + result.stderr
+    resp = requests.get(f"{live_server.url}/api/v1/projects/{project_id}/contributors",
+                        headers={"Authorization": f"Bearer {owner.key}"}, timeout=10)  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    return resp
+
+
 def test_league_table_matches_git(live_server: Any, seed: Any, tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -69,21 +88,7 @@ def test_league_table_matches_git(live_server: Any, seed: Any, tmp_path: Path) -
                    "GIT_COMMITTER_NAME": "Bo", "GIT_COMMITTER_EMAIL": "bo@example.org"}  # fmt: skip
             subprocess.run(["git", "merge", "-q", "--no-ff", "-m", "merge topic", "topic"],
                            cwd=work, check=True, env=env)  # fmt: skip
-    owner = seed.actor("commissioner@example.org")
-    project_id = seed.project(owner, "My Project")
-    seed.repo(project_id, name="work", git_url=str(work))
-    config = tmp_path / "repos.yaml"
-    config.write_text(yaml.safe_dump({
-        "api_url": live_server.url, "api_key": owner.key,
-        "projects": [{"name": "My Project", "project_id": project_id,
-                      "repos": [{"path": str(work), "git_url": str(work)}]}],
-    }))  # fmt: skip
-    result = client(config, "sync", "--no-fetch")
-    assert result.returncode == 0, result.stdout + result.stderr
-
-    resp = requests.get(f"{live_server.url}/api/v1/projects/{project_id}/contributors",
-                        headers={"Authorization": f"Bearer {owner.key}"}, timeout=10)  # fmt: skip
-    assert resp.status_code == 200, resp.text
+    resp = sync_and_read_league(live_server, seed, work, tmp_path)
     served = {
         row["author_email"]: {k: row[k] for k in ("commits", "merges", "additions", "deletions")}
         for row in resp.json()["items"]

@@ -94,6 +94,23 @@ def upgrade():
         ),
     )
     op.create_table(
+        "league_repo_totals",
+        sa.Column(
+            "repo_id",
+            sa.String(40),
+            sa.ForeignKey(
+                "repos.id", name="fk_league_repo_totals_repo_id_repos", ondelete="CASCADE"
+            ),
+            nullable=False,
+        ),
+        *_author(),
+        *_counters(),
+        sa.Column("active_days", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "repo_id", "author_email", "author_name", name="pk_league_repo_totals"
+        ),
+    )
+    op.create_table(
         "repo_mailmaps",
         sa.Column(
             "repo_id",
@@ -130,6 +147,7 @@ def downgrade():
     op.drop_table("league_settings")
     op.drop_table("league_aliases")
     op.drop_table("repo_mailmaps")
+    op.drop_table("league_repo_totals")
     op.drop_table("league_repo_days")
     op.drop_table("league_totals")
     op.drop_index("ix_league_days_author", table_name="league_days")
