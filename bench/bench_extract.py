@@ -151,11 +151,11 @@ PER_COMMIT = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from dulwich.repo import Repo
+from gitleague_client import extract
 from gitleague_client.extract import _Reader
-try:
-    from gitleague_client.walk import ordered as _ordered
-except ImportError:  # an engine from before the streaming walk (a "before" run)
-    from gitleague_client.extract import _ordered
+
+# extract._ordered: an engine from before the streaming walk (a "before" run)
+_ordered = getattr(extract, "ordered", None) or extract._ordered
 
 with Repo(sys.argv[1]) as repo:
     head = repo.refs[b"refs/heads/main"]

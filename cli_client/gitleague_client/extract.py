@@ -76,7 +76,7 @@ def iter_commits(
     started with ``spawn``, so a script calling this must guard its entry
     point (``if __name__ == "__main__":``), as for any ``multiprocessing``
     use. ``cache_bytes`` is the object cache of each process that diffs
-    (default: 64 MiB for one process, ``parallel.WORKER_CACHE_BYTES`` each
+    (default: 48 MiB for one process, ``parallel.WORKER_CACHE_BYTES`` each
     for workers).
     """
     tip = heads[0] if heads else None
@@ -285,7 +285,7 @@ def _binary(side: tuple | None, data: bytes, verdict: bool | None) -> bool:
 class _HexShas(Sequence[bytes]):
     """Hex shas of a list of binary ones, made as they are asked for."""
 
-    def __init__(self, shas: list[bytes]) -> None:
+    def __init__(self, shas: Sequence[bytes]) -> None:
         self.shas = shas
 
     def __len__(self) -> int:

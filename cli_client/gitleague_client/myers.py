@@ -23,6 +23,10 @@ K_HEUR = 4
 # Up to this edit cost xdiff's Myers never reaches a heuristic cut-off, so it
 # is minimal and equals :func:`edit_cost`.
 EXACT_MAX_COST = 2 * HEUR_MIN_COST
+# Boxes of the port up to this many line pairs are first tried with the
+# bit-parallel LCS (~1.5 ms for 2,000 x 2,000 lines); a 20,000-line rewrite
+# took 0.14 s in the port alone, split into 2,599 boxes.
+BOX_LCS_CELLS = 4_000_000
 
 
 def bogosqrt(n: int) -> int:
@@ -146,14 +150,25 @@ def numbered_changed_counts(h1: list[int], h2: list[int]) -> tuple[int, int]:
             lim2 -= 1
         if off1 == lim1:
             changed2 += lim2 - off2
-        elif off2 == lim2:
+            continue
+        if off2 == lim2:
             changed1 += lim1 - off1
-        else:
-            i1, i2, min_lo, min_hi = _split_box(
-                h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost
-            )
-            stack.append((i1, lim1, i2, lim2, min_hi))
-            stack.append((off1, i1, off2, i2, min_lo))
+            continue
+        n, m = lim1 - off1, lim2 - off2
+        if n * m <= BOX_LCS_CELLS and abs(n - m) <= EXACT_MAX_COST:
+            # A box of cost <= 512 is split at ec <= 256, before any cut-off,
+            # and so are its sub-boxes: xdiff solves it minimally, and the
+            # bit-parallel LCS (C big ints) finds that answer far faster.
+            common = lcs_length(h1[off1:lim1], h2[off2:lim2])
+            if n + m - 2 * common <= EXACT_MAX_COST:
+                changed1 += n - common
+                changed2 += m - common
+                continue
+        i1, i2, min_lo, min_hi = _split_box(
+            h1, h2, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost
+        )
+        stack.append((i1, lim1, i2, lim2, min_hi))
+        stack.append((off1, i1, off2, i2, min_lo))
     return changed1, changed2
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import binascii
 import heapq
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 # Commits walked past the point where only excluded commits remain queued,
@@ -127,19 +127,20 @@ def walk(reader: CommitReader, heads: Sequence[bytes], exclude: Sequence[bytes])
     return graph
 
 
-def ordered(reader: CommitReader, heads: Sequence[bytes], exclude: Sequence[bytes]) -> list[bytes]:
+def ordered(reader: CommitReader, heads: Sequence[bytes], exclude: Sequence[bytes]) -> ShaList:
     """Binary shas in topological order, parents first: a depth-first post-order from the heads.
 
     Following first parents first keeps a line of development together, so
     a commit's old trees and blobs are the ones its parent just cached. Only
-    the binary shas are returned (the walk's other structures are freed):
-    about 60 bytes a commit.
+    the shas are returned, packed in one bytes object (20 bytes a commit);
+    the walk's graph is freed.
     """
     graph = walk(reader, heads, exclude)
     excluded = graph.excluded
     # Visited, or not to visit: excluded commits are never emitted.
     done = bytearray(excluded)
-    order: list[bytes] = []
+    order = bytearray()
+    shas = graph.shas
     for head in heads:
         start = graph.ids.get(binascii.unhexlify(head))
         if start is None or done[start]:
@@ -155,5 +156,31 @@ def ordered(reader: CommitReader, heads: Sequence[bytes], exclude: Sequence[byte
                     break
             else:
                 stack.pop()
-                order.append(graph.shas[n])
-    return order
+                order += shas[n]
+    return ShaList(bytes(order), len(shas[0]) if shas else 20)
+
+
+class ShaList(Sequence[bytes]):
+    """Binary shas of one length, packed end to end in one bytes object."""
+
+    def __init__(self, packed: bytes, width: int) -> None:
+        self.packed = packed
+        self.width = width
+
+    def __len__(self) -> int:
+        return len(self.packed) // self.width
+
+    def __getitem__(self, index):  # type: ignore[override]
+        width = self.width
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            return [self.packed[i * width : (i + 1) * width] for i in range(start, stop, step)]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.packed[index * width : (index + 1) * width]
+
+    def __iter__(self) -> Iterator[bytes]:
+        packed, width = self.packed, self.width
+        return (packed[i : i + width] for i in range(0, len(packed), width))

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from gitleague_client import myers
 from gitleague_client.linediff import count_changes
 
 WORDS = b"var function return this value node index data result event".split()
@@ -85,3 +86,19 @@ def test_huge_edits_equal_git(tmp_path: Path, case: int) -> None:
         ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
     ).stdout.split()
     assert count_changes(old, new) == (int(out[0]), int(out[1])), name
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_box_lcs_shortcut_equals_the_port(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Boxes solved by the bit-parallel LCS give what the port of xdl_split gives."""
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(25):
+        n = rng.choice([300, 1500, 4000])
+        alphabet = rng.choice([5, 40, 5000])
+        a = [rng.randrange(alphabet) for _ in range(n)]
+        keep = rng.choice([0.3, 0.7, 0.95])
+        pairs.append((a, [x if rng.random() < keep else rng.randrange(alphabet) for x in a]))
+    fast = [myers.changed_counts(a, b) for a, b in pairs]
+    monkeypatch.setattr(myers, "BOX_LCS_CELLS", 0)
+    assert [myers.changed_counts(a, b) for a, b in pairs] == fast
