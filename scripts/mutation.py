@@ -48,7 +48,11 @@ MODULES = (
         "cli_client/gitleague_client/incremental.py",
         ("cli_client/tests/test_guard_incremental.py", "tests/test_guard_negotiation.py"),
     ),
-    Module("app/services/credentials.py", ("tests/test_credentials.py",), pg=True),
+    Module(
+        "app/services/credentials.py",
+        ("tests/test_guard_credentials.py", "tests/test_credentials.py"),
+        pg=True,
+    ),
     Module(
         "app/services/git_remote.py",
         ("tests/test_guard_urls.py", "tests/test_pull_sync.py"),
