@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.db import db
 from app.models import Commit
 from tests.helpers import chain, commit_json, fake_sha, stored_commits
+from tests.test_ingest import push
 
 
 @pytest.fixture
@@ -25,14 +26,6 @@ def owner(seed: Any) -> Any:
 @pytest.fixture
 def repo_id(seed: Any, owner: Any) -> str:
     return seed.repo(seed.project(owner))
-
-
-def push(client: Any, owner: Any, repo_id: str, commits: list[Any], **extra: Any) -> Any:
-    return client.post(
-        f"/api/v1/repos/{repo_id}/commits",
-        json={"commits": commits, **extra},
-        headers=owner.headers(),
-    )
 
 
 def ask_known(client: Any, headers: dict[str, str], repo_id: str, shas: list[Any]) -> Any:
