@@ -31,6 +31,7 @@ USER_CHARS = "username: must not contain ':' or line breaks"
     [
         ("t" * 1024, "u" * 255, None),
         ("t", None, None),
+        ("t", "u", None),
         ("t" * 1025, None, TOKEN_RULE),
         ("", None, TOKEN_RULE),
         ("   ", None, TOKEN_RULE),
@@ -195,3 +196,72 @@ def test_rotation_counts_each_row_once(app, seed):
         assert (lost.rotated, lost.current, sorted(lost.failed)) == (0, 0, sorted(ids))
         for rid in ids:
             assert credentials.load(db.session.get(Repo, rid), new).token == f"t-{rid}"
+
+
+NEW_KEY = Fernet.generate_key().decode()
+
+
+def _rotation_meets_a_writer(app: Any, database_url: str, repo_id: str, write_sql: str) -> Any:
+    """Run rotate_all while another transaction holds ``repo_id``'s row; return its report.
+
+    The writer changes the row first and commits only once the rotation waits
+    for the row lock, so the rotation must work on the writer's committed row.
+    """
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL only (SQLite serialises writers itself)")
+    import threading
+    import time
+
+    writer = sa.create_engine(database_url)
+    outcome: dict[str, Any] = {}
+
+    def rotate() -> None:
+        with app.app_context():
+            try:
+                outcome["report"] = credentials.rotate_all(f"{NEW_KEY},{KEY}")
+            except Exception as exc:  # noqa: BLE001 - handed to the test thread
+                outcome["error"] = exc
+
+    params: dict[str, Any] = {"id": repo_id}
+    if ":fresh" in write_sql:
+        params["fresh"] = Fernet(NEW_KEY).encrypt(b'{"token": "fresh", "username": null}')
+    try:
+        with writer.connect() as conn:
+            tx = conn.begin()
+            conn.execute(sa.text(write_sql), params)
+            thread = threading.Thread(target=rotate)
+            thread.start()
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            for _ in range(600):  # until the rotation waits for this row (a minute at most)
+                with writer.connect() as probe:
+                    if probe.execute(sa.text(waiting)).scalar():
+                        break
+                time.sleep(0.1)
+            tx.commit()
+        thread.join(timeout=120)
+    finally:
+        writer.dispose()
+    assert "error" not in outcome, outcome.get("error")
+    return outcome["report"]
+
+
+def test_rotation_does_not_undo_a_token_set_meanwhile(app, database_url, repo_id):
+    _set(app, repo_id, token="old", username=None)
+    sql = "UPDATE repos SET credentials_encrypted = :fresh WHERE id = :id"
+    report = _rotation_meets_a_writer(app, database_url, repo_id, sql)
+    assert (report.rotated, report.current, report.failed) == (0, 1, [])
+    with app.app_context():
+        assert credentials.load(db.session.get(Repo, repo_id), NEW_KEY).token == "fresh"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE repos SET credentials_encrypted = NULL WHERE id = :id",
+        "DELETE FROM repos WHERE id = :id",
+    ],
+)
+def test_rotation_skips_a_row_cleared_or_deleted_meanwhile(app, database_url, repo_id, sql):
+    _set(app, repo_id, token="old", username=None)
+    report = _rotation_meets_a_writer(app, database_url, repo_id, sql)
+    assert (report.rotated, report.current, report.failed) == (0, 0, [])
