@@ -180,3 +180,14 @@ def test_already_stored_finds_each_stored_sha(client, app, owner, repo_id):
         assert _already_stored(conn, repo_id, shas[3:]) == []
         assert _already_stored(conn, repo_id, []) == []
         assert _already_stored(conn, "other", shas) == []
+
+
+def test_pushing_needs_the_sync_scope(client, app, seed, owner, repo_id):
+    read_only = seed.key(owner, ("read:repos", "write:repos"))
+    resp = client.post(
+        f"/api/v1/repos/{repo_id}/commits",
+        json={"commits": chain(1)},
+        headers={"Authorization": f"Bearer {read_only}"},
+    )
+    assert resp.status_code == 403 and "sync:commits" in resp.json["error"]["message"]
+    assert stored_commits(app, repo_id) == {}
