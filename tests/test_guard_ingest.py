@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.db import db
 from app.models import Commit
 from tests.helpers import chain, commit_json, fake_sha, stored_commits
+from tests.test_ingest import push
 
 
 @pytest.fixture
@@ -25,14 +26,6 @@ def owner(seed: Any) -> Any:
 @pytest.fixture
 def repo_id(seed: Any, owner: Any) -> str:
     return seed.repo(seed.project(owner))
-
-
-def push(client: Any, owner: Any, repo_id: str, commits: list[Any], **extra: Any) -> Any:
-    return client.post(
-        f"/api/v1/repos/{repo_id}/commits",
-        json={"commits": commits, **extra},
-        headers=owner.headers(),
-    )
 
 
 def ask_known(client: Any, headers: dict[str, str], repo_id: str, shas: list[Any]) -> Any:
@@ -187,3 +180,14 @@ def test_already_stored_finds_each_stored_sha(client, app, owner, repo_id):
         assert _already_stored(conn, repo_id, shas[3:]) == []
         assert _already_stored(conn, repo_id, []) == []
         assert _already_stored(conn, "other", shas) == []
+
+
+def test_pushing_needs_the_sync_scope(client, app, seed, owner, repo_id):
+    read_only = seed.key(owner, ("read:repos", "write:repos"))
+    resp = client.post(
+        f"/api/v1/repos/{repo_id}/commits",
+        json={"commits": chain(1)},
+        headers={"Authorization": f"Bearer {read_only}"},
+    )
+    assert resp.status_code == 403 and "sync:commits" in resp.json["error"]["message"]
+    assert stored_commits(app, repo_id) == {}
