@@ -91,6 +91,11 @@ def count_commits(method: str, inserted: int) -> None:
         metrics.commits.labels(method).inc(inserted)
 
 
+#: Methods counted by name; any other (a client can send any word) is "other",
+#: so a caller cannot grow the number of time series without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
@@ -102,8 +107,9 @@ def _observe(response: Response) -> Response:
         return response
     # The rule, not the path: /repos/<repo_id> is one series, not one per repo.
     route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-    metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-    metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    metrics.requests.labels(method, route, str(response.status_code)).inc()
+    metrics.latency.labels(method, route).observe(time.perf_counter() - started)
     return response
 
 

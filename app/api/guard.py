@@ -5,7 +5,9 @@ is caught here once for all routes, so no bad input reaches the database
 and comes back as a 500:
 
 - NUL characters (PostgreSQL refuses them in text) and lone surrogates (no
-  UTF-8 form) in path parts, query parameters and any JSON string or key;
+  UTF-8 form) in path parts, query parameters, web form fields and any JSON
+  string or key; form bodies that are not UTF-8 (Werkzeug would quietly turn
+  the bytes into U+FFFD and the page store the changed text);
 - JSON nested deeper than :data:`MAX_JSON_DEPTH` (the JSON decoders recurse);
 - integers in paths beyond the range of the id columns (:class:`IdConverter`).
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter, Map
@@ -26,6 +29,7 @@ from ..schemas.common import MAX_INT_ID, text_problem
 
 MAX_JSON_DEPTH = 32
 RAW_BODY_ENDPOINTS = frozenset({"sync.Commits"})
+FORM_TYPE = "application/x-www-form-urlencoded"
 _OPEN, _CLOSE, _QUOTE, _BACKSLASH = frozenset(b"[{"), frozenset(b"]}"), 0x22, 0x5C
 
 
@@ -58,6 +62,20 @@ def _check_json(value: Any, where: str, depth: int) -> None:
             _check_json(item, f"{where}[{index}]", depth + 1)
 
 
+def _check_form() -> None:
+    if request.mimetype == FORM_TYPE:
+        # Read (and keep) the raw body: request.form parses the same bytes later.
+        for pair in request.get_data(cache=True).split(b"&"):
+            name, _, value = pair.partition(b"=")
+            try:
+                unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                label = unquote_to_bytes(name).decode("utf-8", "replace")
+                raise BadRequestError(f"form field {label!r}: not valid UTF-8") from None
+    for name, value in request.form.items(multi=True):
+        _check_text(f"form field {name!r}", value)
+
+
 def check_request() -> None:
     """Refuse unstorable text and over-deep JSON anywhere in the request."""
     for name, value in (request.view_args or {}).items():
@@ -66,6 +84,8 @@ def check_request() -> None:
     for name, value in request.args.items(multi=True):
         _check_text(f"query parameter {name!r}", name)
         _check_text(name, value)
+    if request.mimetype in (FORM_TYPE, "multipart/form-data"):
+        _check_form()
     if not request.is_json:
         return
     if request.endpoint in RAW_BODY_ENDPOINTS:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..services.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from ..services.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 # \Z, not $: $ also matches before a trailing newline.
 SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
@@ -104,7 +104,7 @@ class PageArgs(StrictSchema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(
         load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE)
     )

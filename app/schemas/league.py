@@ -33,6 +33,8 @@ class UTCDay(fields.Field):
                 day = when.date()
         except ValueError:
             raise ma.ValidationError("not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+        except OverflowError:  # 9999-12-31T23:59:59-23:59 is past year 9999 in UTC
+            raise ma.ValidationError("must be between 1970-01-01 and 2099-12-31") from None
         if not EARLIEST.date() <= day < LATEST.date():
             raise ma.ValidationError("must be between 1970-01-01 and 2099-12-31")
         return day

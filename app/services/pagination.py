@@ -11,6 +11,8 @@ from ..db import db
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
+#: The last page number anyone may ask for (offsets stay inside a 64-bit integer).
+MAX_PAGE = 1_000_000
 
 
 @dataclass

@@ -9,13 +9,18 @@ CDN), forms work without JavaScript, and JavaScript only improves.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, render_template, request
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, g, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from ..api.outages import database_error
 from ..db import db
-from ..errors import GitLeagueError
+from ..errors import GitLeagueError, ServiceUnavailableError
 from . import format as fmt
 from .session import load_session_user
 
@@ -27,6 +32,7 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 fmt.register(bp)
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
@@ -63,8 +69,31 @@ def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
 
 
 @bp.errorhandler(GitLeagueError)
-def _gitleague_error(error: GitLeagueError) -> tuple[str, int]:
-    return _error_page(error.status, error.code.replace("_", " ").capitalize(), error.message)
+def _gitleague_error(error: GitLeagueError) -> Any:
+    title = error.code.replace("_", " ").capitalize()
+    if isinstance(error, ServiceUnavailableError):
+        # The page must not ask the database who is logged in again: shown
+        # as logged out for this one answer (the session cookie is untouched).
+        g._login_user = login_manager.anonymous_user()
+        message = f"{error.message[:1].upper()}{error.message[1:]}. Try again in a moment."
+        return *_error_page(error.status, title, message), error.headers()
+    return _error_page(error.status, title, error.message)
+
+
+@bp.errorhandler(sa.exc.DBAPIError)
+@bp.errorhandler(sa.exc.TimeoutError)
+def _database_error(error: sa.exc.SQLAlchemyError) -> Any:
+    """An outage is the 503 page (the API's rule, :mod:`app.api.outages`); a bug stays a 500."""
+    if isinstance(error, sa.exc.DataError):
+        # The last line of defence, as in the API: forms check first.
+        log.warning("database refused a value: %s", error.orig)
+        return _error_page(422, "Value not stored",
+                           "A value is out of range or cannot be stored.")  # fmt: skip
+    outage = database_error(error)
+    if outage is None:
+        raise error
+    log.warning("%s: %s", outage.code, error)
+    return _gitleague_error(outage)
 
 
 @bp.errorhandler(CSRFError)

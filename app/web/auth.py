@@ -21,8 +21,15 @@ def _login_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this server: an open redirect would lend our login page
-    # to phishing.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    # to phishing. Browsers drop tabs and newlines inside a URL ("/\t/evil"
+    # is "//evil", another host) and read "\\" as "/", so a target holding
+    # whitespace, a control character or a backslash is not followed.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
         return target
     return url_for("web.projects")
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, render_template, request
 from flask_login import login_required
 
+from ..errors import BadRequestError
 from ..services import league as engine
 from ..services.league_periods import PERIODS, Window, calendar_window
 from ..services.projects import get_project
@@ -24,18 +25,29 @@ PER_PAGE = 100
 CHART_WEEKS = 52
 
 
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2099, 12, 31)
+
+
 def _choice(name: str, options: Any, default: str) -> str:
+    """A query value among ``options``; another value is a 400 naming it (not the default)."""
     value = request.args.get(name, default)
-    return value if value in options else default
+    if value not in options:
+        raise BadRequestError(f"{name}: must be one of {', '.join(options)}")
+    return str(value)
 
 
 def _day(name: str) -> dt.date | None:
-    """A ``YYYY-MM-DD`` query value; anything else is ignored (the default applies)."""
-    try:
-        day = dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+    """A ``YYYY-MM-DD`` query value from 1970 to 2099 (None when missing), else a 400."""
+    text = request.args.get(name)
+    if not text:
         return None
-    return day if dt.date(1970, 1, 1) <= day <= dt.date(2099, 12, 31) else None
+    try:
+        day = dt.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequestError(f"{name}: must be a day (YYYY-MM-DD) from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def _today() -> dt.date:
@@ -74,7 +86,7 @@ def league(project_id: str) -> str:
     project = get_project(principal(), project_id)
     period = _choice("period", PERIODS, "month")
     order = _choice("order", engine.SORTS, "commits")
-    bots = request.args.get("bots") == "1"
+    bots = _choice("bots", ("", "0", "1"), "") == "1"
     on = _day("on") or _today()
     window = calendar_window(period, on)
     page = engine.league_table(project, window, sort=order, include_bots=bots, per_page=PER_PAGE)
@@ -85,7 +97,9 @@ def league(project_id: str) -> str:
         total=page.total, period=period, order=order, bots=bots, periods=list(PERIODS),
         orders=list(engine.SORTS), window=window, on=on.isoformat(),
         last_day=(window.end - dt.timedelta(days=1)).isoformat() if window.end else None,
-        earlier=previous.start.isoformat() if previous and previous.start else None,
+        earlier=previous.start.isoformat()
+        if previous and previous.start and previous.start >= FIRST_DAY
+        else None,
         chart=_chart([(w.week, w.commits) for w in weeks], _today()),
     )  # fmt: skip
 

@@ -7,9 +7,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from ..db import db
-from ..errors import GitLeagueError
+from ..errors import BadRequestError, GitLeagueError
 from ..services import projects as svc
-from ..services.pagination import paginate
+from ..services.pagination import MAX_PAGE, paginate
 from . import bp
 from .forms import ProjectForm
 from .session import principal
@@ -18,9 +18,17 @@ PER_PAGE = 50
 
 
 def page_number() -> int:
-    """``?page=`` as a positive number (1 when missing or bad)."""
+    """``?page=`` as a number from 1 to :data:`MAX_PAGE` (1 when missing).
+
+    Anything else is a 400 naming the parameter: a page past the offsets the
+    database can count would otherwise reach it as an overflow.
+    """
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    if not (
+        value.isascii() and value.isdigit() and len(value) <= 7 and 1 <= int(value) <= MAX_PAGE
+    ):
+        raise BadRequestError(f"page: must be a whole number from 1 to {MAX_PAGE}")
+    return int(value)
 
 
 def _projects_page(form: ProjectForm, status: int = 200) -> tuple[str, int]:

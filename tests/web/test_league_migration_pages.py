@@ -76,7 +76,7 @@ def test_league_periods_orders_changes_and_bots(client: Any, league_project: Any
     assert ranked_emails(everything) == ["ann@example.org", "cat@example.org", "bob@example.org"]
     assert "data-chart=" in everything
     bad = client.get(f"/projects/{project}/league?period=decade&order=nonsense&on=someday")
-    assert bad.status_code == 200  # unknown choices fall back to the defaults
+    assert bad.status_code == 400 and b"period: must be one of" in bad.data  # the team's rule
 
 
 def test_contributor_page(client: Any, league_project: Any) -> None:

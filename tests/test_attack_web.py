@@ -1,0 +1,55 @@
+"""Attack pass over the web UI: redirects after login, query values of the league page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.helpers import csrf, login
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/ /evil.example",
+     "/\\evil.example", "//evil.example", "https://evil.example/", "/\x7f/evil.example"],
+)  # fmt: skip
+def test_next_after_login_never_leaves_this_server(client: Any, seed: Any, target: str) -> None:
+    """Browsers drop tabs and newlines inside URLs: ``/\\t/evil`` is ``//evil``, another
+    host; a newline made the redirect itself fail with a 500 after a good login."""
+    seed.actor("ann@example.org")
+    token = csrf(client.get("/login").get_data(as_text=True))
+    data = {"email": "ann@example.org", "password": "password123", "csrf_token": token}
+    resp = client.post("/login", data={**data, "next": target})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/projects"
+
+
+def test_next_to_a_page_of_this_server_is_followed(client: Any, seed: Any) -> None:
+    seed.actor("ann@example.org")
+    token = csrf(client.get("/login").get_data(as_text=True))
+    data = {"email": "ann@example.org", "password": "password123", "csrf_token": token}
+    resp = client.post("/login", data={**data, "next": "/audit-log?action=login&period=day"})
+    assert resp.headers["Location"] == "/audit-log?action=login&period=day"
+
+
+@pytest.mark.parametrize(
+    "query, named",
+    [("period=fortnight", "period"), ("order=karma", "order"), ("on=2024-02-30", "on"),
+     ("on=1969-12-31", "on"), ("on=99999-01-01", "on"), ("bots=yes", "bots"),
+     ("period=%00", "period")],
+)  # fmt: skip
+def test_league_page_names_a_bad_query_value(
+    client: Any, seed: Any, query: str, named: str
+) -> None:
+    """A bad value was silently replaced by the default: the page showed another
+    period than the one asked for, and said nothing."""
+    owner = seed.actor("ann@example.org")
+    project = seed.project(owner)
+    assert login(client, "ann@example.org").status_code == 302
+    resp = client.get(f"/projects/{project}/league?{query}")
+    assert resp.status_code in (400, 422), resp.status_code
+    assert named.encode() in resp.data
+    good = "period=week&order=lines&on=2024-02-29&bots=1"
+    assert client.get(f"/projects/{project}/league?{good}").status_code == 200
+    assert client.get(f"/projects/{project}/league").status_code == 200
