@@ -1,7 +1,7 @@
-"""A repository's sync run on the server: opened and closed on every sync.
+"""A repository's sync run on the server: one for every sync, however it went.
 
-Every non-dry run of every repository the server knows opens a run and closes it,
-one with no new commits included, so that the server's ``last_sync_at`` means "the
+Every non-dry sync of every repository the server knows is recorded as a run, one
+with no new commits included, so that the server's ``last_sync_at`` means "the
 client ran and was healthy". A repository that fails on this machine (fetch, a
 missing branch, a corrupt clone) closes its run as failed with the error, so the
 server shows it ``failing`` with ``last_error``; URLs in that error carry no user info.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 FSCK_HINT = (
     "Run `git fsck` in the repository to see what is damaged; `git fetch` (or a fresh\n"
-    "clone at that path) restores missing objects. Nothing of this repo was sent."
+    "clone at that path) restores missing objects, and the next sync carries on."
 )
 
 
