@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import GitLeagueError
 from ..schemas.common import describe_messages
+from ..schemas.league import UTCDay
 from .security import principal
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def init_app(app: Flask) -> None:
     api = GitLeagueApi(spec_kwargs={"info": {"description": "GitLeague REST API v1"}})
     api.init_app(app)
     app.extensions["gitleague.api"] = api
+    api.register_field(UTCDay, "string", None)  # a date, or a time at midnight UTC
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API key or JWT"}
     )

@@ -13,7 +13,7 @@ from ..services.league_periods import PERIODS
 from .common import EARLIEST, LATEST, PageArgs, StrictSchema, Text, check_sha, page_of
 
 
-class UTCDay(fields.String):
+class UTCDay(fields.Field):
     """A UTC day: ``2024-02-01``, or a time at midnight UTC (``2024-02-01T00:00:00Z``)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
@@ -62,7 +62,7 @@ class WindowArgs(StrictSchema):
             raise ma.ValidationError("must be later than since", field_name="until")
 
 
-class LeagueArgs(WindowArgs, PageArgs):
+class LeagueArgs(WindowArgs, PageArgs):  # type: ignore[misc]  # both Metas exclude
     """A table: the window, the ranking and whether bots count."""
 
     sort = fields.String(load_default="commits", validate=validate.OneOf(SORTS))
@@ -71,7 +71,7 @@ class LeagueArgs(WindowArgs, PageArgs):
     )
 
 
-class ActivityArgs(WindowArgs, PageArgs):
+class ActivityArgs(WindowArgs, PageArgs):  # type: ignore[misc]
     """Weekly activity: the window and whether bots count."""
 
     include_bots = fields.Boolean()
