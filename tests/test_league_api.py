@@ -150,3 +150,17 @@ def test_bad_league_queries_are_named(client: Any, months: dict, query: str, fra
                       headers=months["owner"].headers())  # fmt: skip
     assert resp.status_code == 422, resp.json
     assert fragment in resp.json["error"]["message"]
+
+
+def test_openapi_documents_the_league_responses(app: Any):
+    spec = app.extensions["gitleague.api"].spec.to_dict()
+    schemas = spec["components"]["schemas"]
+    table = spec["paths"]["/api/v1/projects/{project_id}/contributors"]["get"]["responses"]["200"]
+    assert table["content"]["application/json"]["schema"]["$ref"].endswith("/LeaguePage")
+    row = schemas["ContributorOut"]["properties"]
+    assert {"rank", "rank_change", "emails", "active_days", "repos", "lines_changed"} <= set(row)
+    page = spec["paths"]["/api/v1/projects/{project_id}/contributors/{email}"]["get"]
+    assert page["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ContributorPageOut"
+    )
+    assert set(schemas["ContributorPageOut"]["properties"]) == {"contributor", "weeks", "repos"}

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import GitLeagueError, ValidationFailedError
 from ..schemas.common import ErrorSchema, describe_messages
+from ..schemas.league import UTCDay
 from . import guard, outages
 from .security import principal
 
@@ -127,6 +128,7 @@ def init_app(app: Flask) -> None:
     api = GitLeagueApi(spec_kwargs={"info": {"description": "GitLeague REST API v1"}})
     api.init_app(app)
     app.extensions["gitleague.api"] = api
+    api.register_field(UTCDay, "string", None)  # a date, or a time at midnight UTC
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API key or JWT"}
     )

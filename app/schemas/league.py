@@ -40,16 +40,21 @@ class UTCDay(fields.Field):
         return day
 
 
-class WindowArgs(PageArgs):
+class WindowArgs(StrictSchema):
     """``?period=`` (calendar, UTC) or ``?since=&until=`` (days, ``until`` excluded)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
 
     period = fields.String(
         validate=validate.OneOf(PERIODS),
         metadata={"description": "calendar period holding `on` (default: all time)"},
     )
-    on = UTCDay(metadata={"description": "a day inside the period (default: today, UTC)"})
-    since = UTCDay(metadata={"description": "first day counted"})
-    until = UTCDay(metadata={"description": "first day not counted"})
+    on = UTCDay(
+        metadata={"description": "a day inside the period (default: today, UTC)", "format": "date"}
+    )
+    since = UTCDay(metadata={"description": "first day counted: a date or midnight UTC"})
+    until = UTCDay(metadata={"description": "first day not counted: a date or midnight UTC"})
 
     @ma.validates_schema
     def _window(self, data: dict, **_kwargs: object) -> None:
@@ -59,7 +64,7 @@ class WindowArgs(PageArgs):
             raise ma.ValidationError("must be later than since", field_name="until")
 
 
-class LeagueArgs(WindowArgs):
+class LeagueArgs(WindowArgs, PageArgs):  # type: ignore[misc]  # both Metas exclude
     """A table: the window, the ranking and whether bots count."""
 
     sort = fields.String(load_default="commits", validate=validate.OneOf(SORTS))
@@ -68,7 +73,7 @@ class LeagueArgs(WindowArgs):
     )
 
 
-class ActivityArgs(WindowArgs):
+class ActivityArgs(WindowArgs, PageArgs):  # type: ignore[misc]
     """Weekly activity: the window and whether bots count."""
 
     include_bots = fields.Boolean()

@@ -87,11 +87,12 @@ def pg_insert_with_rollup(insert_sql: str) -> str:
         "max(authored_at) AS la"
     )
     per_author = (
-        "SELECT {scope} AS scope, a.*, (SELECT count(*) FROM {days} d WHERE d.new_day "
-        "AND d.author_email = a.email AND d.author_name = a.name) AS nd, "
-        "(SELECT count(*) FROM ins) AS inserted "
+        "SELECT {scope} AS scope, a.*, coalesce(n.nd, 0), (SELECT project_id FROM target), "
+        "(SELECT count(*) FROM ins) "
         f"FROM (SELECT {_EMAIL} AS email, {_NAME} AS name, {sums} FROM {{source}} "
-        "GROUP BY 1, 2) a"
+        "GROUP BY 1, 2) a LEFT JOIN (SELECT author_email, author_name, count(*) AS nd "
+        "FROM {days} WHERE new_day GROUP BY 1, 2) n "
+        "ON n.author_email = a.email AND n.author_name = a.name"
     )
     return f"""
 WITH ins AS ({insert_sql} RETURNING {_RETURNING}),
@@ -125,9 +126,7 @@ def pg_add_totals(conn: sa.Connection, repo_id: str, rows: Sequence[Any]) -> int
     """
     if not rows:
         return 0
-    project_id = conn.exec_driver_sql(
-        "SELECT project_id FROM repos WHERE id = %s", (repo_id,)
-    ).scalar_one()
+    project_id = rows[0][-2]
     for scope, table, key, value in (
         ("repo", "league_repo_totals", _REPO_TOTAL_KEY, repo_id),
         ("project", "league_totals", _TOTAL_KEY, project_id),

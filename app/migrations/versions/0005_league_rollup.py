@@ -43,10 +43,13 @@ def _project(table):
     )
 
 
+_KeyText = sa.String(_KEY).with_variant(sa.String(_KEY, collation="C"), "postgresql")
+
+
 def _author():
     return [
-        sa.Column("author_email", sa.String(_KEY), nullable=False),
-        sa.Column("author_name", sa.String(_KEY), nullable=False),
+        sa.Column("author_email", _KeyText, nullable=False),
+        sa.Column("author_name", _KeyText, nullable=False),
     ]
 
 
@@ -90,7 +93,7 @@ def upgrade():
         sa.Column("day", sa.Date(), nullable=False),
         *_counters(),
         sa.PrimaryKeyConstraint(
-            "repo_id", "author_email", "author_name", "day", name="pk_league_repo_days"
+            "repo_id", "day", "author_email", "author_name", name="pk_league_repo_days"
         ),
     )
     op.create_table(
