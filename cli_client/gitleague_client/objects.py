@@ -181,11 +181,7 @@ class PackStore:
         cache = self.cache
         top = n << 48 | offset
         while True:
-            # An object read once (a commit walked) is small: reading it in
-            # pieces costs nothing, and its lookups do not count towards
-            # sorting the offsets (the walk alone never needs them).
-            length = self.packs[n].length_at(offset) if keep or chain else _NO_LENGTH
-            kind, data, base = self._entry(n, offset, length)
+            kind, data, base = self._entry(n, offset, self.packs[n].length_at(offset))
             if base is None:
                 if keep or chain:
                     self._remember(n << 48 | offset, kind, data)
