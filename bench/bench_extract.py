@@ -1,13 +1,15 @@
 """Benchmark the push client's commit extraction against ``git log --numstat``.
 
     python bench/bench_extract.py [--commits 20000] [--runs 3] [--workers N] [--cache-mb M]
-                                  [--no-outliers] [--slowest 5]
+                                  [--no-outliers] [--light] [--slowest 5]
 
 Generates (once, cached under bench/out/) a realistic history with
 ``git fast-import`` -- many files, most commits editing a few lines in one to
 three of them, feature branches merged back; then, unless ``--no-outliers``,
 the huge edits of outlier_history.py at the tip (a vendored 30,000-line file
-replaced, translation updates, a regenerated 20,000-line file) -- then times
+replaced, translation updates, a regenerated 20,000-line file); ``--light``
+makes the base history one-line edits of small files instead (quick to
+generate at 80,000 commits, for memory figures) -- then times
 ``git log --numstat --no-renames`` and ``gitleague_client.extract.iter_commits``
 over it, each in its own process, and prints medians of wall time and of CPU
 time (user + system of the extractor process *and* of its worker processes),
@@ -40,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from outlier_history import COMMITS as OUTLIERS  # noqa: E402
-from outlier_history import add_outliers  # noqa: E402
+from outlier_history import add_outliers, light_history  # noqa: E402
 
 # Ordinary commits after each outlier commit.
 _OUTLIER_GAP = 4
@@ -217,11 +219,14 @@ def load_generator():
     return module
 
 
-def build_repo(commits: int, seed: int, cache: Path, outliers: bool = True) -> Path:
+def build_repo(
+    commits: int, seed: int, cache: Path, outliers: bool = True, light: bool = False
+) -> Path:
     gen = load_generator()
     # "Many files, a few-line edits in large files."
     profile = gen.HistoryProfile(files=2000, median_lines=200, max_lines=6000)
-    path = cache / f"history-{commits}-s{seed}{'-outliers' if outliers else ''}.git"
+    name = f"history-{commits}-s{seed}{'-light' if light else ''}{'-outliers' if outliers else ''}"
+    path = cache / f"{name}.git"
     if (path / "refs" / "heads" / "main").exists() or (path / "packed-refs").exists():
         return path
     print(f"generating {commits} commits with git fast-import into {path} ...", flush=True)
@@ -234,7 +239,11 @@ def build_repo(commits: int, seed: int, cache: Path, outliers: bool = True) -> P
     extra = 0
     if outliers:
         extra = OUTLIERS * (1 + _OUTLIER_GAP)
-    built = gen.generate_history(tmp / "repo.git", commits - extra, seed=seed, profile=profile)
+    if light:
+        built = tmp / "repo.git"
+        light_history(built, commits - extra, seed)
+    else:
+        built = gen.generate_history(tmp / "repo.git", commits - extra, seed=seed, profile=profile)
     if outliers:
         add_outliers(built, seed, every=_OUTLIER_GAP)
     # One pack with git's usual delta chains, as a clone would have.
@@ -325,6 +334,8 @@ def main() -> None:
     parser.add_argument("--cache-mb", type=float, default=0,
                         help="object cache of each process that diffs (default: the client's)")  # fmt: skip
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--light", action="store_true",
+                        help="a cheap history of one-line edits (for memory at 80,000 commits)")  # fmt: skip
     parser.add_argument("--no-outliers", action="store_true",
                         help="the history without the outlier commits at its tip")  # fmt: skip
     parser.add_argument("--slowest", type=int, default=5,
@@ -332,7 +343,9 @@ def main() -> None:
     args = parser.parse_args()
     workers = args.workers or default_workers()
     args.cache.mkdir(parents=True, exist_ok=True)
-    path = build_repo(args.commits, args.seed, args.cache, outliers=not args.no_outliers)
+    path = build_repo(
+        args.commits, args.seed, args.cache, outliers=not args.no_outliers, light=args.light
+    )
     load_before = os.getloadavg()[0]
 
     git_runs = [time_git(path) for _ in range(args.runs)]
