@@ -1,13 +1,15 @@
 """Benchmark the push client's commit extraction against ``git log --numstat``.
 
     python bench/bench_extract.py [--commits 20000] [--runs 3] [--workers N] [--cache-mb M]
-                                  [--no-outliers] [--slowest 5]
+                                  [--no-outliers] [--light] [--slowest 5]
 
 Generates (once, cached under bench/out/) a realistic history with
 ``git fast-import`` -- many files, most commits editing a few lines in one to
 three of them, feature branches merged back; then, unless ``--no-outliers``,
 the huge edits of outlier_history.py at the tip (a vendored 30,000-line file
-replaced, translation updates, a regenerated 20,000-line file) -- then times
+replaced, translation updates, a regenerated 20,000-line file); ``--light``
+makes the base history one-line edits of small files instead (quick to
+generate at 80,000 commits, for memory figures) -- then times
 ``git log --numstat --no-renames`` and ``gitleague_client.extract.iter_commits``
 over it, each in its own process, and prints medians of wall time and of CPU
 time (user + system of the extractor process *and* of its worker processes),
@@ -40,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from outlier_history import COMMITS as OUTLIERS  # noqa: E402
-from outlier_history import add_outliers  # noqa: E402
+from outlier_history import add_outliers, light_history  # noqa: E402
 
 # Ordinary commits after each outlier commit.
 _OUTLIER_GAP = 4
@@ -124,24 +126,29 @@ workers, cache_mb = int(sys.argv[3]), float(sys.argv[4])
 peak = TreePeak(os.getpid())
 peak.start()
 start = time.perf_counter()
-stats = {}
+# Each commit's counts go straight to the dump file (one JSON line each): held
+# in a dict they would add ~16 MB at 80,000 commits to the peak measured.
+dump = open(sys.argv[5], "w") if len(sys.argv) > 5 else None
+commits = 0
 with Repo(sys.argv[1]) as repo:
     head = repo.refs[b"refs/heads/main"]
     cache = int(cache_mb * 1024 * 1024) or None
     for c in iter_commits(repo, [head], workers=workers, cache_bytes=cache):
-        stats[c["sha"]] = (c["additions"], c["deletions"], c["files_changed"], c["is_merge"])
+        commits += 1
+        if dump:
+            counts = [c["sha"], c["additions"], c["deletions"], c["files_changed"], c["is_merge"]]
+            dump.write(json.dumps(counts) + "\n")
+if dump:
+    dump.close()
 wall = time.perf_counter() - start
 memory = peak.stop()
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, joined by now
-if len(sys.argv) > 5:
-    with open(sys.argv[5], "w") as f:
-        json.dump(stats, f)
 print(json.dumps({"wall": wall, "cpu": me.ru_utime + me.ru_stime,
                   "children_cpu": kids.ru_utime + kids.ru_stime,
                   "maxrss_mb": me.ru_maxrss / 1024, "parent_mb": memory["root"],
                   "workers_mb": memory["worker"], "helpers_mb": memory["helper"],
-                  "worker_count": memory["workers"], "commits": len(stats)}))
+                  "worker_count": memory["workers"], "commits": commits}))
 """
 )
 
@@ -217,11 +224,14 @@ def load_generator():
     return module
 
 
-def build_repo(commits: int, seed: int, cache: Path, outliers: bool = True) -> Path:
+def build_repo(
+    commits: int, seed: int, cache: Path, outliers: bool = True, light: bool = False
+) -> Path:
     gen = load_generator()
     # "Many files, a few-line edits in large files."
     profile = gen.HistoryProfile(files=2000, median_lines=200, max_lines=6000)
-    path = cache / f"history-{commits}-s{seed}{'-outliers' if outliers else ''}.git"
+    name = f"history-{commits}-s{seed}{'-light' if light else ''}{'-outliers' if outliers else ''}"
+    path = cache / f"{name}.git"
     if (path / "refs" / "heads" / "main").exists() or (path / "packed-refs").exists():
         return path
     print(f"generating {commits} commits with git fast-import into {path} ...", flush=True)
@@ -234,7 +244,11 @@ def build_repo(commits: int, seed: int, cache: Path, outliers: bool = True) -> P
     extra = 0
     if outliers:
         extra = OUTLIERS * (1 + _OUTLIER_GAP)
-    built = gen.generate_history(tmp / "repo.git", commits - extra, seed=seed, profile=profile)
+    if light:
+        built = tmp / "repo.git"
+        light_history(built, commits - extra, seed)
+    else:
+        built = gen.generate_history(tmp / "repo.git", commits - extra, seed=seed, profile=profile)
     if outliers:
         add_outliers(built, seed, every=_OUTLIER_GAP)
     # One pack with git's usual delta chains, as a clone would have.
@@ -325,6 +339,8 @@ def main() -> None:
     parser.add_argument("--cache-mb", type=float, default=0,
                         help="object cache of each process that diffs (default: the client's)")  # fmt: skip
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--light", action="store_true",
+                        help="a cheap history of one-line edits (for memory at 80,000 commits)")  # fmt: skip
     parser.add_argument("--no-outliers", action="store_true",
                         help="the history without the outlier commits at its tip")  # fmt: skip
     parser.add_argument("--slowest", type=int, default=5,
@@ -332,7 +348,9 @@ def main() -> None:
     args = parser.parse_args()
     workers = args.workers or default_workers()
     args.cache.mkdir(parents=True, exist_ok=True)
-    path = build_repo(args.commits, args.seed, args.cache, outliers=not args.no_outliers)
+    path = build_repo(
+        args.commits, args.seed, args.cache, outliers=not args.no_outliers, light=args.light
+    )
     load_before = os.getloadavg()[0]
 
     git_runs = [time_git(path) for _ in range(args.runs)]
@@ -342,7 +360,8 @@ def main() -> None:
         run_extractor(path, workers, args.cache_mb, dump if i == 0 else None)
         for i in range(args.runs)
     ]
-    total, bad = agreement(json.loads(dump.read_text()), git_stats)
+    ours = {line[0]: line[1:] for line in map(json.loads, dump.read_text().splitlines())}
+    total, bad = agreement(ours, git_stats)
 
     git_wall = statistics.median(r[0] for r in git_runs)
     git_cpu = statistics.median(r[1] for r in git_runs)
@@ -370,7 +389,7 @@ def main() -> None:
           f" + multiprocessing's resource tracker {helpers_mb:.0f} MB")  # fmt: skip
     print(f"agreement:    {100 * (total - len(bad)) / total:.3f}% ({len(bad)} differ)")
     for sha in bad[:10]:
-        print(f"  differs: {sha} git={git_stats[sha]} ours={json.loads(dump.read_text())[sha]}")
+        print(f"  differs: {sha} git={git_stats[sha]} ours={ours[sha]}")
     if args.slowest:
         print(f"slowest commits, CPU time (ours in one process; git log -1 --numstat, median "
               f"of {args.runs}; in brackets git log -1 without the diff):")  # fmt: skip

@@ -163,3 +163,40 @@ def add_outliers(path: Path, seed: int, every: int) -> int:
     if proc.returncode != 0:
         raise RuntimeError("git fast-import failed while adding the outlier commits")
     return made
+
+
+def light_history(path: Path, commits: int, seed: int) -> None:
+    """A long, cheap-to-make history in a new bare repository at ``path``.
+
+    Each commit edits one line of one of 3,000 small files under 60 folders
+    (a merge of a one-commit branch every 50 commits): the walk and the
+    caches see a long history while generating it takes a minute, not the
+    half hour of the realistic profile at 80,000 commits.
+    """
+    rng = random.Random(seed)
+    subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(path)], check=True)
+    proc = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE
+    )
+    assert proc.stdin is not None
+    w = proc.stdin.write
+    files = [[b"line %d of %d" % (i, f) for i in range(40)] for f in range(3000)]
+    when = 1_500_000_000
+    for n in range(1, commits + 1):
+        when += 60
+        f = rng.randrange(len(files))
+        files[f][rng.randrange(40)] = b"edit %d" % n
+        data = b"\n".join(files[f]) + b"\n"
+        branch = b"side" if n % 50 == 49 else b"main"
+        w(b"commit refs/heads/%s\nmark :%d\n" % (branch, n))
+        message = b"commit %d" % n
+        w(b"committer Light Bench <bench@example.com> %d +0000\n" % when)
+        w(b"data %d\n%s\n" % (len(message), message))
+        if branch == b"side":
+            w(b"from :%d\n" % (n - 1))
+        elif n % 50 == 0:
+            w(b"merge :%d\n" % (n - 1))
+        w(b"M 100644 inline d%d/f%d.txt\ndata %d\n%s\n" % (f % 60, f, len(data), data))
+    proc.communicate(b"done\n")
+    if proc.returncode != 0:
+        raise RuntimeError("git fast-import failed while writing the light history")

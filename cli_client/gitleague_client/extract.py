@@ -76,7 +76,7 @@ def iter_commits(
     started with ``spawn``, so a script calling this must guard its entry
     point (``if __name__ == "__main__":``), as for any ``multiprocessing``
     use. ``cache_bytes`` is the object cache of each process that diffs
-    (default: 48 MiB for one process, ``parallel.WORKER_CACHE_BYTES`` each
+    (default: 32 MiB for one process, ``parallel.WORKER_CACHE_BYTES`` each
     for workers).
     """
     tip = heads[0] if heads else None

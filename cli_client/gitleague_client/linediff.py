@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain, compress, count, repeat
 from operator import add, not_
 
-from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, numbered_changed_counts
+from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, lcs_length, numbered_changed_counts
 
 # xdiff's constants (xprepare.c, xdiffi.c).
 _KPDIS_RUN = 4
@@ -59,31 +59,42 @@ def count_lines(data: bytes) -> int:
 
 def count_changes(old: bytes, new: bytes) -> tuple[int, int]:
     """Return ``(added, deleted)`` line counts between two text blobs, as git."""
-    old_total, new_total, h1, h2 = _numbered_middle(old, new)
-    if not h1 or not h2:
+    old_total, new_total, keep_old, keep_new = _kept_middle(old, new)
+    if not keep_old or not keep_new:
         return new_total, old_total
-    n, m = len(h1), len(h2)
-    # One method picked from the sizes: an edit surely costlier than git's
-    # exact range goes straight to the port of git's own Myers; the
-    # bit-parallel LCS only where it is cheaper than that port.
+    n, m = len(keep_old), len(keep_new)
+    # One method picked from the sizes: the greedy Myers for cheap edits; an
+    # edit surely costlier than git's exact range goes straight to the port
+    # of git's own Myers; the bit-parallel LCS only where it is cheaper than
+    # that port.
     cost = None
     if abs(n - m) <= EXACT_MAX_COST:
-        cost = edit_cost(h1, h2, lcs=n * m <= _LCS_MAX_CELLS)
-    if cost is None or cost > EXACT_MAX_COST:
-        lcs = n - numbered_changed_counts(h1, h2)[0]
-    else:
-        lcs = (n + m - cost) // 2
+        cost = edit_cost(keep_old, keep_new, lcs=False)
+    if cost is None:
+        # A costly edit: compare numbers, and let the lines go first (on a
+        # 50,000-line rewrite they are much of the memory).
+        h1, h2 = _numbered(keep_old, keep_new)
+        del keep_old, keep_new
+        if abs(n - m) <= EXACT_MAX_COST and n * m <= _LCS_MAX_CELLS:
+            cost = n + m - 2 * lcs_length(h1, h2)
+        if cost is None or cost > EXACT_MAX_COST:
+            cost = sum(numbered_changed_counts(h1, h2))
+    lcs = (n + m - cost) // 2
     return new_total - lcs, old_total - lcs
 
 
-def _numbered_middle(old: bytes, new: bytes) -> tuple[int, int, list[int], list[int]]:
-    """Lines of the changed middle of each file, and the lines xdiff compares, as numbers.
+def _numbered(a: list[bytes], b: list[bytes]) -> tuple[list[int], list[int]]:
+    """The lines as numbers: equal lines, equal numbers (C-level passes)."""
+    numbers = dict(zip(dict.fromkeys(chain(a, b)), count()))
+    return list(map(numbers.__getitem__, a)), list(map(numbers.__getitem__, b))
+
+
+def _kept_middle(old: bytes, new: bytes) -> tuple[int, int, list[bytes], list[bytes]]:
+    """Lines of the changed middle of each file, and the lines xdiff compares.
 
     Returns ``(old lines, new lines, kept old, kept new)``; the kept lists
-    are empty when nothing can match. Equal lines get equal numbers, so the
-    edit-cost stage compares small integers, and the lines themselves, their
-    counts and the cleanup's tables are freed before it starts (on a
-    50,000-line rewrite they are most of the memory).
+    are empty when nothing can match. The split lines, their counts and the
+    cleanup's tables are freed on return, before the edit cost is found.
     """
     start, old_end, new_end = _trim(old, new)
     old_lines = _split(old, start, old_end)
@@ -105,13 +116,7 @@ def _numbered_middle(old: bytes, new: bytes) -> tuple[int, int, list[int], list[
         shared,
         _Unchanged(old, start, old_end),
     )
-    numbers = dict(zip(dict.fromkeys(chain(keep_old, keep_new)), count()))
-    return (
-        len(old_lines),
-        len(new_lines),
-        list(map(numbers.__getitem__, keep_old)),
-        list(map(numbers.__getitem__, keep_new)),
-    )
+    return len(old_lines), len(new_lines), keep_old, keep_new
 
 
 # --------------------------------------------------------------------------

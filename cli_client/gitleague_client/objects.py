@@ -23,9 +23,10 @@ from dulwich.pack import apply_delta
 # Objects kept once read: delta bases, and the blobs and trees the next
 # commit diffs against (git's core.deltaBaseCacheLimit is 96 MiB). On the
 # benchmark history 64 MiB inflated a third as many entries again as 32 MiB
-# did; 48 MiB leaves room under 150 MB for the transient tables of a huge
-# diff (~30 MB for a 50,000 -> 87,000-line file) at 80,000 commits.
-CACHE_BYTES = 48 * 1024 * 1024
+# did (3-7% less CPU time), but 32 MiB leaves room under 150 MB for the
+# transient tables of a huge diff (~35 MB for a 50,000 -> 87,000-line file)
+# at 80,000 commits: 40 MiB peaked at 150 MB there.
+CACHE_BYTES = 32 * 1024 * 1024
 # Larger objects are not cached: one would push out hundreds of small ones.
 _CACHE_MAX_ONE = 4 * 1024 * 1024
 _OFS_DELTA, _REF_DELTA = 6, 7
@@ -181,11 +182,7 @@ class PackStore:
         cache = self.cache
         top = n << 48 | offset
         while True:
-            # An object read once (a commit walked) is small: reading it in
-            # pieces costs nothing, and its lookups do not count towards
-            # sorting the offsets (the walk alone never needs them).
-            length = self.packs[n].length_at(offset) if keep or chain else _NO_LENGTH
-            kind, data, base = self._entry(n, offset, length)
+            kind, data, base = self._entry(n, offset, self.packs[n].length_at(offset))
             if base is None:
                 if keep or chain:
                     self._remember(n << 48 | offset, kind, data)

@@ -45,12 +45,13 @@ from .extract import _Reader
 CHUNK_COMMITS = 1000
 #: Chunks queued or running per worker.
 CHUNKS_PER_WORKER = 2
-#: Object cache of each worker (one process alone has objects.CACHE_BYTES, 48 MiB).
+#: Object cache of each worker (as one process alone: objects.CACHE_BYTES, 32 MiB).
 #: Same benchmark, peak RSS of both workers and CPU time: 64 MiB each, 224 MB;
 #: 48 MiB, 186 MB for the same CPU time; 32 MiB, 151 MB and 3-7% more CPU time;
-#: 24 MiB (30,000 commits), 19% more. 40 MiB keeps two workers, the parent and
-#: multiprocessing's resource tracker under 300 MB at 80,000 commits with huge diffs.
-WORKER_CACHE_BYTES = 40 * 1024 * 1024
+#: 24 MiB (30,000 commits), 19% more. 32 MiB keeps two workers, the parent and
+#: multiprocessing's resource tracker under 300 MB at 80,000 commits with huge diffs
+#: (40 MiB: 325 MB).
+WORKER_CACHE_BYTES = 32 * 1024 * 1024
 
 
 def chunk_size(commits: int, workers: int) -> int:

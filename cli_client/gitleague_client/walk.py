@@ -141,21 +141,30 @@ def ordered(reader: CommitReader, heads: Sequence[bytes], exclude: Sequence[byte
     done = bytearray(excluded)
     order = bytearray()
     shas = graph.shas
+    # The depth-first stack as two arrays (commit, next parent to look at):
+    # a linear history makes it as deep as the history is long.
+    stack, at = array("q"), array("q")
     for head in heads:
         start = graph.ids.get(binascii.unhexlify(head))
         if start is None or done[start]:
             continue
         done[start] = True
-        stack = [(start, iter(graph.parents(start)))]
+        stack.append(start)
+        at.append(0)
         while stack:
-            n, parents = stack[-1]
-            for parent in parents:
-                if not done[parent]:
-                    done[parent] = True
-                    stack.append((parent, iter(graph.parents(parent))))
-                    break
+            n = stack[-1]
+            parents = graph.parents(n)
+            i = at[-1]
+            while i < len(parents) and done[parents[i]]:
+                i += 1
+            if i < len(parents):
+                at[-1] = i + 1
+                done[parents[i]] = True
+                stack.append(parents[i])
+                at.append(0)
             else:
                 stack.pop()
+                at.pop()
                 order += shas[n]
     return ShaList(bytes(order), len(shas[0]) if shas else 20)
 
