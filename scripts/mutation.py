@@ -230,7 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     return report({m.path: plan[m] for m in plan})
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 if __name__ == "__main__":
+    # Ctrl-C and kill both end the run through the finally clauses (copy
+    # restored and deleted, pytest's process group killed), also when the
+    # shell started us in the background with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         sys.exit(main())
     except KeyboardInterrupt:

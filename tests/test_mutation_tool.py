@@ -18,7 +18,9 @@ def tool():
     sys.modules["mutation_tool"] = module
     spec.loader.exec_module(module)
     yield module
-    del sys.modules["mutation_tool"]
+    # mutation.py puts scripts/ on sys.path to import its sibling; undo both.
+    del sys.modules["mutation_tool"], sys.modules["mutants"]
+    sys.path.remove(str(ROOT / "scripts"))
 
 
 def test_every_mutant_of_every_module_compiles_and_differs(tool):
