@@ -53,3 +53,23 @@ def test_league_page_names_a_bad_query_value(
     good = "period=week&order=lines&on=2024-02-29&bots=1"
     assert client.get(f"/projects/{project}/league?{good}").status_code == 200
     assert client.get(f"/projects/{project}/league").status_code == 200
+
+
+def test_failed_web_logins_for_one_email_do_not_lock_out_another(database_url: str) -> None:
+    """The web form counted failures per address only: behind one NAT or proxy, anyone
+    mistyping locked every colleague out. Now per (address, email), as the API does."""
+    from app.db import db
+    from tests.helpers import Seed
+    from tests.test_edges_outages import _outage_app
+
+    app = _outage_app(database_url, GITLEAGUE_LOGIN_RATE_LIMIT="2 per minute")
+    seed = Seed(app)
+    seed.actor("ann@example.org")
+    seed.actor("bob@example.org")
+    client = app.test_client()
+    codes = [login(client, "ann@example.org", "wrong-password").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    assert login(client, "ANN@example.org ", "wrong-password").status_code == 429
+    assert login(client, "bob@example.org").status_code == 302
+    with app.app_context():
+        db.engine.dispose()
