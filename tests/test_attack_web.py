@@ -73,3 +73,23 @@ def test_failed_web_logins_for_one_email_do_not_lock_out_another(database_url: s
     assert login(client, "bob@example.org").status_code == 302
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "fields, named",
+    [({"token": "t" * 1025}, b"1024"), ({"token": "ghp_x", "username": "u" * 256}, b"255"),
+     ({"token": ""}, b"required")],
+)  # fmt: skip
+def test_a_bad_credentials_form_is_a_400_naming_the_field(
+    client: Any, seed: Any, fields: dict[str, str], named: bytes
+) -> None:
+    """It was a redirect (302) with "Enter a token." whatever was wrong, e.g. a too long one."""
+    from tests.web.helpers import post_form
+
+    owner = seed.actor("ann@example.org")
+    pull = seed.repo(seed.project(owner), sync_method="pull_celery")
+    assert login(client, "ann@example.org").status_code == 302
+    resp = post_form(client, f"/repos/{pull}/credentials", fields, page=f"/repos/{pull}")
+    assert resp.status_code == 400, resp.status_code
+    assert named in resp.data
+    assert seed.get_repo(pull).credentials_encrypted is None
