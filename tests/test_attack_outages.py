@@ -34,6 +34,8 @@ def _assert_html_503(resp: Any) -> None:
     assert resp.mimetype == "text/html"
     assert int(resp.headers["Retry-After"]) > 0
     assert b"database" in resp.data and b"try again" in resp.data.lower()
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("broken", BROKEN)
