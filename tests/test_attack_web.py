@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.web.helpers import csrf, login
 
@@ -93,3 +94,38 @@ def test_a_bad_credentials_form_is_a_400_naming_the_field(
     assert resp.status_code == 400, resp.status_code
     assert named in resp.data
     assert seed.get_repo(pull).credentials_encrypted is None
+
+
+def test_another_owners_things_are_404_and_stay_as_they_were(app: Any, seed: Any) -> None:
+    """The web reaches what the API's get_project/get_repo/get_key reach: someone
+    else's ids answer 404 (not 403, which would confirm they exist) and change nothing."""
+    from app.db import db
+    from app.models import ApiKey, Repo
+
+    seed.actor("ann@example.org")
+    bob = seed.actor("bob@example.org")
+    project = seed.project(bob, "Bob's")
+    repo = seed.repo(project, sync_method="pull_celery")
+    with app.app_context():
+        key_id = db.session.scalar(sa.select(ApiKey.id).where(ApiKey.user_id == bob.user_id))
+    client = app.test_client()
+    assert login(client, "ann@example.org").status_code == 302
+    pages = [f"/projects/{project}/repos", f"/projects/{project}/league",
+             f"/projects/{project}/league/ada@example.org", f"/repos/{repo}",
+             f"/repos/{repo}/edit", f"/repos/{repo}/delete", f"/repos/{repo}/credentials/delete",
+             f"/settings/api-keys/{key_id}/revoke"]  # fmt: skip
+    for page in pages:
+        assert client.get(page).status_code == 404, page
+    token = csrf(client.get("/projects").get_data(as_text=True))
+    for url in [f"/repos/{repo}/delete", f"/repos/{repo}/credentials",
+                f"/repos/{repo}/credentials/delete", f"/settings/api-keys/{key_id}/revoke",
+                f"/repos/{repo}/edit", f"/projects/{project}/repos"]:  # fmt: skip
+        data = {"csrf_token": token, "token": "ghp_x", "name": "mine", "branch": "main",
+                "git_url": "https://example.org/a/b.git", "sync_method": "push_client"}  # fmt: skip
+        assert client.post(url, data=data).status_code == 404, url
+    with app.app_context():
+        stored = db.session.get(Repo, repo)
+        assert stored is not None and stored.credentials_encrypted is None
+        assert stored.name != "mine"
+        assert db.session.get(ApiKey, key_id).revoked_at is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Repo)) == 1
