@@ -23,9 +23,9 @@ def failed_login(response: Response) -> bool:
 
 
 def login_key() -> str:
-    """The failed-login counter: client address and the email being tried."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    """The failed-login counter: client address and the email tried (JSON body or web form)."""
+    body = request.get_json(silent=True) if request.is_json else request.form
+    email = body.get("email") if hasattr(body, "get") else None
     if not isinstance(email, str):
         email = ""
     # Normalized like User.normalize_email, and storable as a Redis key even

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
 
-from .errors import ConfigurationError, ConflictError, GitLeagueError
+from .errors import ConfigurationError, ConflictError, ServiceUnavailableError
 from .requestid import current_request_id
 from .sync_methods.pull_celery import PENDING_STATES, QUEUE_NAME, job_id
 
@@ -44,8 +44,11 @@ def get_redis(app: Flask | None = None) -> Redis | None:
     return redis
 
 
-class QueueUnavailableError(GitLeagueError):
-    """Pull jobs cannot be queued: no Redis configured, or Redis does not answer."""
+class QueueUnavailableError(ServiceUnavailableError):
+    """Pull jobs cannot be queued: no Redis configured, or Redis does not answer.
+
+    An outage like a database one: 503 with ``Retry-After``, so clients retry.
+    """
 
     code = "queue_unavailable"
     status = 503

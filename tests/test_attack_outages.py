@@ -34,6 +34,8 @@ def _assert_html_503(resp: Any) -> None:
     assert resp.mimetype == "text/html"
     assert int(resp.headers["Retry-After"]) > 0
     assert b"database" in resp.data and b"try again" in resp.data.lower()
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("broken", BROKEN)
@@ -90,3 +92,22 @@ def test_web_login_with_redis_down_still_logs_in_and_limits(database_url: str) -
 
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_value_the_database_refuses_on_a_page_is_an_html_422(app: Any, database_url: str) -> None:
+    """The API's last line of defence (DataError → 422) holds for pages too, as HTML."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL raises DataError for 1/0; SQLite answers NULL")
+    import sqlalchemy as sa
+
+    from app.db import db
+
+    def refused() -> str:
+        db.session.execute(sa.text("SELECT 1 / 0"))
+        return "unreachable"
+
+    # An endpoint named "web.…" belongs to the web blueprint and its handlers.
+    app.add_url_rule("/test-refused", endpoint="web.test_refused", view_func=refused)
+    resp = app.test_client().get("/test-refused")
+    assert resp.status_code == 422 and resp.mimetype == "text/html"
+    assert b"cannot be stored" in resp.data

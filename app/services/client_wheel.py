@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import re
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GitLeagueError, NotFoundError
+
+log = logging.getLogger(__name__)
 
 #: Where the client's source lives in a checkout of this repository.
 CLIENT_SOURCE = Path(__file__).resolve().parents[2] / "cli_client"
@@ -66,10 +69,18 @@ def wheel_path(cache_dir: Path, source: Path = CLIENT_SOURCE) -> Path:
     target = cache_dir / _digest(source) / dist.filename
     if target.is_file():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(cache_dir / ".lock"):
-        if not target.is_file():  # another worker may have built it meanwhile
-            _build(source, target)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(cache_dir / ".lock"):
+            if not target.is_file():  # another worker may have built it meanwhile
+                _build(source, target)
+    except OSError as exc:  # the operator's folder: missing rights, a file in the way
+        # The path goes to the log, not to the anonymous caller.
+        log.error("client wheel folder %s is unusable: %s", cache_dir, exc)
+        raise ClientBuildError(
+            "the client wheel cannot be stored on this server: its folder "
+            "(GITLEAGUE_CLIENT_WHEEL_DIR) is unusable; the server log says why"
+        ) from None
     return target
 
 

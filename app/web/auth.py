@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..db import db
-from ..limiter import failed_login, limiter
+from ..limiter import failed_login, limiter, login_key
 from ..services import audit
 from ..services.auth import login
 from . import bp
@@ -41,7 +41,7 @@ def index() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=failed_login)
+@limiter.limit(_login_limit, methods=["POST"], key_func=login_key, deduct_when=failed_login)
 def login_page() -> Response | tuple[str, int] | str:
     """The login form; a failed attempt answers 401 and counts against the limit."""
     if request.method == "GET" and current_user.is_authenticated:

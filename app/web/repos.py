@@ -94,11 +94,7 @@ def repos(project_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("web.repos", project_id=project.id))
 
 
-@bp.route("/repos/<repo_id>")
-@login_required
-def repo(repo_id: str) -> str:
-    """Recent commits, sync history, commits per week, credentials, repos.yaml snippet."""
-    found = svc.get_repo(principal(), repo_id)
+def _repo_page(found: Repo, cred_form: CredentialsForm, status: int = 200) -> tuple[str, int]:
     method = _methods().get(found.sync_method)
     weekly = activity.weekly_commits(repo_ids=[found.id])
     return render_template(
@@ -112,11 +108,18 @@ def repo(repo_id: str) -> str:
         chart=activity.chart_series(weekly),
         weekly_total=sum(n for _, n in weekly),
         takes_token=credentials.needs_credentials(found),
-        cred_form=CredentialsForm(),
+        cred_form=cred_form,
         snippet=repo_snippet(found, request.host_url.rstrip("/"))
         if method is not None and method.accepts_push
         else None,
-    )
+    ), status
+
+
+@bp.route("/repos/<repo_id>")
+@login_required
+def repo(repo_id: str) -> tuple[str, int]:
+    """Recent commits, sync history, commits per week, credentials, repos.yaml snippet."""
+    return _repo_page(svc.get_repo(principal(), repo_id), CredentialsForm())
 
 
 @bp.route("/repos/<repo_id>/edit", methods=["GET", "POST"])
@@ -161,14 +164,14 @@ def delete_repo(repo_id: str) -> Response | str:
 
 @bp.route("/repos/<repo_id>/credentials", methods=["POST"])
 @login_required
-def set_credentials(repo_id: str) -> Response:
+def set_credentials(repo_id: str) -> Response | tuple[str, int]:
     """Store a token for a pull repo; it is never shown back."""
     who = principal()
     found = svc.get_repo(who, repo_id, for_update=True)
     form = CredentialsForm()
     if not form.validate_on_submit():
-        flash("Enter a token.", "error")
-        return redirect(url_for("web.repo", repo_id=found.id))
+        # The page again with the form's own words (too long, missing), as a 400.
+        return _repo_page(found, form, 400)
     credentials.set_credentials(who, found, token=form.token.data,
                                 username=form.username.data or None,
                                 keys=current_app.config["GITLEAGUE_ENCRYPTION_KEYS"])  # fmt: skip
