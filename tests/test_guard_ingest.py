@@ -83,7 +83,13 @@ def test_known_needs_the_sync_scope(client, seed, owner, repo_id):
 def test_empty_batch_is_an_empty_result(client, owner, repo_id):
     resp = push(client, owner, repo_id, [])
     assert resp.status_code == 200, resp.json
-    assert resp.json == {"received": 0, "inserted": 0, "duplicates": 0, "rejected": []}
+    assert resp.json == {
+        "received": 0,
+        "inserted": 0,
+        "corrected": 0,
+        "duplicates": 0,
+        "rejected": [],
+    }
 
 
 def test_all_rejected_batch_is_200_with_every_rejection(client, app, owner, repo_id):
@@ -100,9 +106,21 @@ def test_resent_batch_is_all_duplicates(client, app, owner, repo_id):
     commits = chain(5)
     assert push(client, owner, repo_id, commits[:3]).json["inserted"] == 3
     again = push(client, owner, repo_id, commits)
-    assert again.json == {"received": 5, "inserted": 2, "duplicates": 3, "rejected": []}
+    assert again.json == {
+        "received": 5,
+        "inserted": 2,
+        "corrected": 0,
+        "duplicates": 3,
+        "rejected": [],
+    }
     all_dupes = push(client, owner, repo_id, commits)
-    assert all_dupes.json == {"received": 5, "inserted": 0, "duplicates": 5, "rejected": []}
+    assert all_dupes.json == {
+        "received": 5,
+        "inserted": 0,
+        "corrected": 0,
+        "duplicates": 5,
+        "rejected": [],
+    }
     assert len(stored_commits(app, repo_id)) == 5
 
 
@@ -177,9 +195,9 @@ def test_already_stored_finds_each_stored_sha(client, app, owner, repo_id):
     with app.app_context():
         conn = db.session.connection()
         assert sorted(_already_stored(conn, repo_id, shas)) == sorted(shas[:3])
-        assert _already_stored(conn, repo_id, shas[3:]) == []
-        assert _already_stored(conn, repo_id, []) == []
-        assert _already_stored(conn, "other", shas) == []
+        assert _already_stored(conn, repo_id, shas[3:]) == {}
+        assert _already_stored(conn, repo_id, []) == {}
+        assert _already_stored(conn, "other", shas) == {}
 
 
 def test_pushing_needs_the_sync_scope(client, app, seed, owner, repo_id):

@@ -42,9 +42,21 @@ def test_batch_is_stored_and_duplicates_are_counted(client, app, owner, repo_id)
     commits = chain(5)
     first = push(client, owner, repo_id, commits[:3])
     assert first.status_code == 200, first.json
-    assert first.json == {"received": 3, "inserted": 3, "duplicates": 0, "rejected": []}
+    assert first.json == {
+        "received": 3,
+        "inserted": 3,
+        "corrected": 0,
+        "duplicates": 0,
+        "rejected": [],
+    }
     again = push(client, owner, repo_id, commits)
-    assert again.json == {"received": 5, "inserted": 2, "duplicates": 3, "rejected": []}
+    assert again.json == {
+        "received": 5,
+        "inserted": 2,
+        "corrected": 0,
+        "duplicates": 3,
+        "rejected": [],
+    }
     assert count_commits(app, repo_id) == 5
 
 

@@ -33,6 +33,8 @@ class SyncRun(db.Model):  # type: ignore[name-defined]
     received: Mapped[int] = mapped_column(sa.Integer(), default=0)
     inserted: Mapped[int] = mapped_column(sa.Integer(), default=0)
     duplicates: Mapped[int] = mapped_column(sa.Integer(), default=0)
+    # Rows stored from a shallow clone's boundary and replaced by the full commit.
+    corrected: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
     rejected: Mapped[int] = mapped_column(sa.Integer(), default=0)
     head_sha: Mapped[str | None] = mapped_column(sa.String(64))
     error: Mapped[str | None] = mapped_column(sa.Text())

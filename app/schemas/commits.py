@@ -124,6 +124,13 @@ class IngestResult(ma.Schema):
 
     received = fields.Integer()
     inserted = fields.Integer()
+    corrected = fields.Integer(
+        metadata={
+            "description": "stored rows without parents (a shallow clone's boundary, "
+            "sent by an older client) replaced by the full commit; not in inserted "
+            "nor duplicates"
+        }
+    )
     duplicates = fields.Integer()
     rejected = fields.List(fields.Nested(RejectedItem))
 

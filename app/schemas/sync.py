@@ -39,6 +39,13 @@ class SyncRunOut(ma.Schema):
     finished_at = fields.DateTime(allow_none=True)
     received = fields.Integer()
     inserted = fields.Integer()
+    corrected = fields.Integer(
+        metadata={
+            "description": "stored rows without parents (a shallow clone's boundary, "
+            "sent by an older client) replaced by the full commit; not in inserted "
+            "nor duplicates"
+        }
+    )
     duplicates = fields.Integer()
     rejected = fields.Integer()
     head_sha = fields.String(allow_none=True)

@@ -23,7 +23,7 @@ from ..models import Commit, Repo
 from ..schemas.commit_wire import WireCommit, decode_batch, decode_items, offset_minutes
 from ..schemas.common import SHA_RE
 from ..sync_methods import get_registry
-from . import rollup, sync_runs
+from . import rollup, shallow_rows, sync_runs
 from .auth import Principal
 
 
@@ -33,6 +33,7 @@ class BatchResult:
 
     received: int = 0
     inserted: int = 0
+    corrected: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
@@ -114,45 +115,60 @@ def _sqlite_rows(repo_id: str, commits: list[WireCommit]) -> list[tuple[Any, ...
     ]
 
 
-def store_commits(repo_id: str, commits: list[WireCommit]) -> int:
-    """Insert commits not stored yet for ``repo_id``; returns how many were new.
+def store_commits(repo_id: str, commits: list[WireCommit]) -> tuple[int, int]:
+    """Insert commits not stored yet for ``repo_id``; returns (inserted, corrected).
 
     Deduplication happens in the database (ON CONFLICT DO NOTHING), so two
-    writers sending one sha at the same moment still leave one row.
+    writers sending one sha at the same moment still leave one row. A stored
+    row without parents that arrives again with parents is replaced
+    (app/services/shallow_rows.py) and counted as corrected.
     """
     by_sha = {c.sha: c for c in reversed(commits)}
     conn = db.session.connection()
     # Skipping shas already stored is cheaper than letting each of them
     # conflict (resent batches are often all duplicates); ON CONFLICT still
     # covers a writer that stores one of them in between.
-    for sha in _already_stored(conn, repo_id, list(by_sha)):
+    stored = _already_stored(conn, repo_id, list(by_sha))
+    shallow = [by_sha[sha] for sha, parentless in stored.items() if parentless]
+    corrected = shallow_rows.replace(conn, repo_id, [c for c in shallow if c.parents])
+    for sha in stored:
         del by_sha[sha]
     # Rows go in sha order: writers whose batches share shas then take the
     # key's row locks in one order and wait for each other instead of
     # deadlocking (PostgreSQL inserts json_to_recordset's rows in order).
     unique = [by_sha[sha] for sha in sorted(by_sha)]
     if not unique:
-        return 0
+        return 0, corrected
     # The league rollup follows in the same transaction (app/services/rollup.py).
     if conn.dialect.name == "postgresql":
         batch = _ENCODER.encode(unique).decode()
         rows = conn.exec_driver_sql(_PG_INSERT_WITH_ROLLUP, (repo_id, batch, repo_id)).all()
-        return rollup.pg_add_totals(conn, repo_id, rows)
+        return rollup.pg_add_totals(conn, repo_id, rows), corrected
     inserted = conn.exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(repo_id, unique)).rowcount
     rollup.sqlite_after_insert(conn, repo_id, [c.sha for c in unique])
-    return int(inserted)
+    return int(inserted), corrected
 
 
-def _already_stored(conn: Any, repo_id: str, shas: list[str]) -> list[str]:
+def _already_stored(conn: Any, repo_id: str, shas: list[str]) -> dict[str, bool]:
+    """The stored ones of ``shas``, each with whether its row has no parents."""
     if not shas:
-        return []
+        return {}
+    # The flag rides on the lookup the ingest makes anyway, so spotting rows
+    # stored from a shallow clone's boundary costs no extra query.
     if conn.dialect.name == "postgresql":
         # Shas are checked hex, so an array literal needs no quoting, and
         # PostgreSQL parses it in C (psycopg dumps list parameters in Python).
-        sql = "SELECT sha FROM commits WHERE repo_id = %s AND sha = ANY(%s::text[])"
+        sql = (
+            "SELECT sha, jsonb_array_length(parents) = 0 FROM commits "
+            "WHERE repo_id = %s AND sha = ANY(%s::text[])"
+        )
         literal = "{" + ",".join(shas) + "}"
-        return [row[0] for row in conn.exec_driver_sql(sql, (repo_id, literal))]
-    return list(stored_shas(repo_id, shas))
+        return {row[0]: row[1] for row in conn.exec_driver_sql(sql, (repo_id, literal))}
+    sql = (
+        "SELECT sha, json_array_length(parents) = 0 FROM commits "
+        "WHERE repo_id = ? AND sha IN (SELECT value FROM json_each(?))"
+    )
+    return {row[0]: bool(row[1]) for row in conn.exec_driver_sql(sql, (repo_id, json.dumps(shas)))}
 
 
 def _sqlite_time(value: dt.datetime) -> str:
@@ -225,12 +241,13 @@ def record_batch(
     resume_sha: str | None,
 ) -> BatchResult:
     """Store validated rows and move the resume point when nothing was rejected."""
-    inserted = store_commits(repo.id, rows)
+    inserted, corrected = store_commits(repo.id, rows)
     metrics.count_commits(repo.sync_method, inserted)
     result = BatchResult(
         received=received,
         inserted=inserted,
-        duplicates=len(rows) - inserted,
+        corrected=corrected,
+        duplicates=len(rows) - inserted - corrected,
         rejected=rejected,
     )
     if resume_sha and not rejected:

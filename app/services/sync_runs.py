@@ -101,6 +101,7 @@ def add_counts(run: SyncRun, result: BatchResult) -> None:
         .values(
             received=SyncRun.received + result.received,
             inserted=SyncRun.inserted + result.inserted,
+            corrected=SyncRun.corrected + result.corrected,
             duplicates=SyncRun.duplicates + result.duplicates,
             rejected=SyncRun.rejected + len(result.rejected),
         )
@@ -168,6 +169,7 @@ def _audit(repo: Repo, run: SyncRun, actor: Principal | str) -> None:
         "status": run.status,
         "sync_run_id": run.id,
         "method": run.method,
+        "corrected": run.corrected,
     }
     # Only counts go into the readable text: the guide's success query
     # matches "errors: 0" with LIKE, so free text must stay out of it.
