@@ -178,10 +178,6 @@ def league_table(
     return LeaguePage(items=items, total=len(ranked), page=page, per_page=per_page)
 
 
-def _repo_ids(project: Project) -> list[str]:
-    return list(db.session.scalars(sa.select(Repo.id).where(Repo.project_id == project.id)))
-
-
 def _count_repos(
     project: Project, window: Window, items: list[Contributor], repo: Repo | None
 ) -> None:
@@ -190,9 +186,9 @@ def _count_repos(
             item.repos = 1
         return
     keys = [k for item in items for k in item.keys]
-    per_key = league_rows.author_repos(_repo_ids(project), window, keys)
+    per_key = league_rows.author_repo_ids(project.id, window, keys)
     for item in items:
-        item.repos = len({r for k in item.keys for r in per_key.get(k, {})})
+        item.repos = len(set().union(*(per_key.get(k, set()) for k in item.keys)))
 
 
 @dataclass
@@ -268,7 +264,9 @@ def activity(
         person = rules.person(name, email)
         if person.is_bot and not bots:
             continue
-        week = weeks.setdefault(monday, Week(week_start(monday), 0, 0, 0))
+        week = weeks.get(monday)
+        if week is None:
+            week = weeks[monday] = Week(week_start(monday), 0, 0, 0)
         week.commits += commits
         week.merges += merges
         people[monday].add(person.key)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import db
-from ..models import LeagueDay, LeagueRepoDay, LeagueTotal
+from ..models import LeagueDay, LeagueRepoDay, LeagueTotal, Repo
 from .league_periods import Window
 
 Key = tuple[str, str]
@@ -147,6 +147,37 @@ def author_repos(
     for row in db.session.execute(stmt):
         if (row[0], row[1]) in wanted:
             out[(row[0], row[1])][row[2]] = _figures(row[3:])
+    return out
+
+
+def author_repo_ids(
+    project_id: uuid.UUID, window: Window, keys: Iterable[Key]
+) -> dict[Key, set[str]]:
+    """Per raw author in ``keys``, the project's repos they committed to in the window.
+
+    One probe of the per-repo primary key for each (repo, author), so all
+    time costs no more than a week: summing the authors' rows (as
+    :func:`author_repos` does) would read their whole history.
+    """
+    where, wanted = _key_filter(LeagueTotal, keys)
+    out: dict[Key, set[str]] = defaultdict(set)
+    if not wanted:
+        return out
+    t = LeagueRepoDay
+    committed = sa.exists().where(
+        t.repo_id == Repo.id,
+        t.author_email == LeagueTotal.author_email,
+        t.author_name == LeagueTotal.author_name,
+        *_in_window(t, window),
+    )
+    stmt = (
+        sa.select(LeagueTotal.author_email, LeagueTotal.author_name, Repo.id)
+        .join(Repo, Repo.project_id == LeagueTotal.project_id)
+        .where(LeagueTotal.project_id == project_id, *where, committed)
+    )
+    for email, name, repo_id in db.session.execute(stmt):
+        if (email, name) in wanted:
+            out[(email, name)].add(repo_id)
     return out
 
 
