@@ -273,3 +273,15 @@ def activity(
     for monday, week in weeks.items():
         week.contributors = len(people[monday])
     return [weeks[m] for m in sorted(weeks)]
+
+
+def commits_per_week(
+    project: Project, window: Window, *, repo: Repo | None = None
+) -> list[tuple[dt.date, int]]:
+    """Every commit, merges and bots included, per week, oldest first (weeks with commits only).
+
+    What a repository holds, week by week: the weeks of :func:`activity`
+    without its people, so no identities and one row a week.
+    """
+    rows = league_rows.weekly_totals(project.id, window, repo.id if repo else None)
+    return [(monday, commits + merges) for monday, commits, merges in rows]

@@ -189,6 +189,31 @@ def _week_of(column: Any) -> Any:
     return sa.func.date(column, sa.literal("-") + sa.cast(back, sa.String) + " days")
 
 
+def _days_of(project_id: uuid.UUID, repo_id: str | None) -> tuple[Any, list[Any]]:
+    """The day table of a project (each sha once) or of one repo, and its scope."""
+    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
+    return t, [t.repo_id == repo_id if repo_id is not None else t.project_id == project_id]
+
+
+def _monday(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def weekly_totals(
+    project_id: uuid.UUID, window: Window, repo_id: str | None = None
+) -> list[tuple[dt.date, int, int]]:
+    """(week's Monday, commits, merges) of everyone in the window, oldest first (one row a week)."""
+    t, where = _days_of(project_id, repo_id)
+    week = _week_of(t.day).label("week")
+    stmt = (
+        sa.select(week, sa.func.sum(t.commits), sa.func.sum(t.merges))
+        .where(*where, *_in_window(t, window))
+        .group_by(week)
+        .order_by(week)
+    )
+    return [(_monday(m), int(c), int(n)) for m, c, n in db.session.execute(stmt)]
+
+
 def weekly(
     project_id: uuid.UUID,
     window: Window,
@@ -196,8 +221,7 @@ def weekly(
     repo_id: str | None = None,
 ) -> list[tuple[dt.date, Key, int, int]]:
     """(week's Monday, raw author, commits, merges) in the window, optionally for ``keys``."""
-    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
-    where = [t.repo_id == repo_id if repo_id is not None else t.project_id == project_id]
+    t, where = _days_of(project_id, repo_id)
     wanted: set[Key] | None = None
     if keys is not None:
         more, wanted = _key_filter(t, keys)
@@ -212,7 +236,5 @@ def weekly(
     out = []
     for monday, email, name, commits, merges in db.session.execute(stmt):
         if wanted is None or (email, name) in wanted:
-            if isinstance(monday, str):
-                monday = dt.date.fromisoformat(monday)
-            out.append((monday, (email, name), int(commits), int(merges)))
+            out.append((_monday(monday), (email, name), int(commits), int(merges)))
     return out

@@ -104,8 +104,7 @@ def repo(repo_id: str) -> str:
     method = _methods().get(found.sync_method)
     today = charts.today()
     # Every commit the repo stores counts here, bots and merges too, as in its commit count.
-    weeks = engine.activity(found.project, charts.recent(today), repo=found, include_bots=True)
-    weekly = [(w.week, w.commits + w.merges) for w in weeks]
+    weekly = engine.commits_per_week(found.project, charts.recent(today), repo=found)
     return render_template(
         "web/repo.html",
         repo=found,

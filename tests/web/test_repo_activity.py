@@ -5,8 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from typing import Any
 
+from app.db import db
+from app.models import Project
+from app.services import league
+from app.services.league_periods import Window
 from tests.web.helpers import commit, login, push
 
 
@@ -17,7 +22,7 @@ def _chart(html: str) -> dict[str, list[int]]:
 
 
 def test_repo_chart_counts_authored_weeks_with_bots_merges_and_shared_commits(
-    client: Any, seed: Any
+    client: Any, seed: Any, app: Any
 ) -> None:
     ann = seed.actor("ann@example.org")
     project = seed.project(ann)
@@ -46,3 +51,8 @@ def test_repo_chart_counts_authored_weeks_with_bots_merges_and_shared_commits(
     assert sum(chart["y"]) == 4 and "(4 in all)" in html
     assert len(chart["x"]) == 52 and chart["x"][-1] == int(monday.timestamp())
     assert _chart(client.get(f"/repos/{two}").get_data(as_text=True))["y"][-4:] == [0, 0, 1, 0]
+
+    with app.app_context():  # the project's weeks count the shared commit once
+        weeks = league.commits_per_week(db.session.get(Project, uuid.UUID(project)), Window())
+        assert [n for _, n in weeks] == [1, 1, 2]
+        assert [m for m, _ in weeks][-1] == (monday - dt.timedelta(weeks=1)).date()
