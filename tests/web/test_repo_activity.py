@@ -41,18 +41,22 @@ def test_repo_chart_counts_authored_weeks_with_bots_merges_and_shared_commits(
     merge = commit("merge", "Ann", "ann@example.org", weeks_ago(1),
                    parents=[late["sha"], bot["sha"]])  # fmt: skip
     shared = commit("shared", "Bob", "bob@example.org", weeks_ago(1))
-    push(client, ann, one, [late, bot, merge, shared])
+    # Monday 01:10 at UTC+2 is Sunday 23:10 UTC: the week before.
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    edge_at = dt.datetime.combine(monday.date() - dt.timedelta(weeks=1), dt.time(1, 10), plus_two)
+    edge = commit("edge", "Ann", "ann@example.org", edge_at.isoformat())
+    push(client, ann, one, [late, bot, merge, shared, edge])
     push(client, ann, two, [shared])
     login(client, "ann@example.org")
 
     html = client.get(f"/repos/{one}").get_data(as_text=True)
     chart = _chart(html)
-    assert chart["y"][-4:] == [1, 1, 2, 0]  # the bot and the merge count: the repo stores them
-    assert sum(chart["y"]) == 4 and "(4 in all)" in html
+    assert chart["y"][-4:] == [1, 2, 2, 0]  # the bot and the merge count: the repo stores them
+    assert sum(chart["y"]) == 5 and "(5 in all)" in html
     assert len(chart["x"]) == 52 and chart["x"][-1] == int(monday.timestamp())
     assert _chart(client.get(f"/repos/{two}").get_data(as_text=True))["y"][-4:] == [0, 0, 1, 0]
 
     with app.app_context():  # the project's weeks count the shared commit once
         weeks = league.commits_per_week(db.session.get(Project, uuid.UUID(project)), Window())
-        assert [n for _, n in weeks] == [1, 1, 2]
+        assert [n for _, n in weeks] == [1, 2, 2]
         assert [m for m, _ in weeks][-1] == (monday - dt.timedelta(weeks=1)).date()
