@@ -73,6 +73,17 @@ def test_contributors_ranked_with_commits_counted_once(client: Any, league: dict
     assert "carol@example.org" not in rows  # another project's
 
 
+def test_repos_counted_in_the_period_only(client: Any, league: dict[str, Any]):
+    # Bob's b1 (Feb 15) is in both repos, b2 (Feb 16) in the fork only.
+    def bob_repos(query: str) -> int:
+        rows = table(client, league, query).json["items"]
+        return next(r["repos"] for r in rows if r["author_email"] == "bob@example.org")
+
+    assert bob_repos("?since=2024-02-16T00:00:00Z&until=2024-02-17T00:00:00Z") == 1
+    assert bob_repos("?since=2024-02-15T00:00:00Z&until=2024-02-16T00:00:00Z") == 2
+    assert bob_repos("?period=all") == 2
+
+
 def test_a_period_and_pages(client: Any, league: dict[str, Any]):
     doc = table(client, league, "?since=2024-02-01T00:00:00Z&until=2024-03-01T00:00:00Z").json
     assert [(r["author_email"], r["commits"]) for r in doc["items"]] == [

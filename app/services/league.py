@@ -183,10 +183,6 @@ def league_table(
     return LeaguePage(items=items, total=len(ranked), page=page, per_page=per_page)
 
 
-def _repo_ids(project: Project) -> list[str]:
-    return list(db.session.scalars(sa.select(Repo.id).where(Repo.project_id == project.id)))
-
-
 def _count_repos(
     project: Project, window: Window, items: list[Contributor], repo: Repo | None
 ) -> None:
@@ -195,9 +191,9 @@ def _count_repos(
             item.repos = 1
         return
     keys = [k for item in items for k in item.keys]
-    per_key = league_rows.author_repos(_repo_ids(project), window, keys)
+    per_key = league_rows.author_repo_ids(project.id, window, keys)
     for item in items:
-        item.repos = len({r for k in item.keys for r in per_key.get(k, {})})
+        item.repos = len(set().union(*(per_key.get(k, set()) for k in item.keys)))
 
 
 @dataclass
@@ -273,10 +269,24 @@ def activity(
         person = rules.person(name, email)
         if person.is_bot and not bots:
             continue
-        week = weeks.setdefault(monday, Week(week_start(monday), 0, 0, 0))
+        week = weeks.get(monday)
+        if week is None:
+            week = weeks[monday] = Week(week_start(monday), 0, 0, 0)
         week.commits += commits
         week.merges += merges
         people[monday].add(person.key)
     for monday, week in weeks.items():
         week.contributors = len(people[monday])
     return [weeks[m] for m in sorted(weeks)]
+
+
+def commits_per_week(
+    project: Project, window: Window, *, repo: Repo | None = None
+) -> list[tuple[dt.date, int]]:
+    """Every commit, merges and bots included, per week, oldest first (weeks with commits only).
+
+    What a repository holds, week by week: the weeks of :func:`activity`
+    without its people, so no identities and one row a week.
+    """
+    rows = league_rows.weekly_totals(project.id, window, repo.id if repo else None)
+    return [(monday, commits + merges) for monday, commits, merges in rows]

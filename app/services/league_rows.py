@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import db
-from ..models import LeagueDay, LeagueRepoDay, LeagueRepoTotal, LeagueTotal
+from ..models import LeagueDay, LeagueRepoDay, LeagueRepoTotal, LeagueTotal, Repo
 from .league_periods import Window
 
 Key = tuple[str, str]
@@ -183,12 +183,68 @@ def author_repos(
     return out
 
 
+def author_repo_ids(
+    project_id: uuid.UUID, window: Window, keys: Iterable[Key]
+) -> dict[Key, set[str]]:
+    """Per raw author in ``keys``, the project's repos they committed to in the window.
+
+    One probe of the per-repo primary key for each (repo, author), so all
+    time costs no more than a week: summing the authors' rows (as
+    :func:`author_repos` does) would read their whole history.
+    """
+    where, wanted = _key_filter(LeagueTotal, keys)
+    out: dict[Key, set[str]] = defaultdict(set)
+    if not wanted:
+        return out
+    t = LeagueRepoDay
+    committed = sa.exists().where(
+        t.repo_id == Repo.id,
+        t.author_email == LeagueTotal.author_email,
+        t.author_name == LeagueTotal.author_name,
+        *_in_window(t, window),
+    )
+    stmt = (
+        sa.select(LeagueTotal.author_email, LeagueTotal.author_name, Repo.id)
+        .join(Repo, Repo.project_id == LeagueTotal.project_id)
+        .where(LeagueTotal.project_id == project_id, *where, committed)
+    )
+    for email, name, repo_id in db.session.execute(stmt):
+        if (email, name) in wanted:
+            out[(email, name)].add(repo_id)
+    return out
+
+
 def _week_of(column: Any) -> Any:
     if db.engine.dialect.name == "postgresql":
         return sa.cast(sa.func.date_trunc("week", column), sa.Date)
     # SQLite: back to Monday (strftime %w: 0 is Sunday).
     back = (sa.cast(sa.func.strftime("%w", column), sa.Integer) + 6) % 7
     return sa.func.date(column, sa.literal("-") + sa.cast(back, sa.String) + " days")
+
+
+def _days_of(project_id: uuid.UUID, repo_id: str | None) -> tuple[Any, list[Any]]:
+    """The day table of a project (each sha once) or of one repo, and its scope."""
+    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
+    return t, [t.repo_id == repo_id if repo_id is not None else t.project_id == project_id]
+
+
+def _monday(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def weekly_totals(
+    project_id: uuid.UUID, window: Window, repo_id: str | None = None
+) -> list[tuple[dt.date, int, int]]:
+    """(week's Monday, commits, merges) of everyone in the window, oldest first (one row a week)."""
+    t, where = _days_of(project_id, repo_id)
+    week = _week_of(t.day).label("week")
+    stmt = (
+        sa.select(week, sa.func.sum(t.commits), sa.func.sum(t.merges))
+        .where(*where, *_in_window(t, window))
+        .group_by(week)
+        .order_by(week)
+    )
+    return [(_monday(m), int(c), int(n)) for m, c, n in db.session.execute(stmt)]
 
 
 def weekly(
@@ -198,8 +254,7 @@ def weekly(
     repo_id: str | None = None,
 ) -> list[tuple[dt.date, Key, int, int]]:
     """(week's Monday, raw author, commits, merges) in the window, optionally for ``keys``."""
-    t: Any = LeagueRepoDay if repo_id is not None else LeagueDay
-    where = [t.repo_id == repo_id if repo_id is not None else t.project_id == project_id]
+    t, where = _days_of(project_id, repo_id)
     wanted: set[Key] | None = None
     if keys is not None:
         more, wanted = _key_filter(t, keys)
@@ -214,7 +269,5 @@ def weekly(
     out = []
     for monday, email, name, commits, merges in db.session.execute(stmt):
         if wanted is None or (email, name) in wanted:
-            if isinstance(monday, str):
-                monday = dt.date.fromisoformat(monday)
-            out.append((monday, (email, name), int(commits), int(merges)))
+            out.append((_monday(monday), (email, name), int(commits), int(merges)))
     return out

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ..db import db, utcnow
 from ..errors import ConflictError, NotFoundError, ValidationFailedError
-from ..models import Commit, Repo, SyncRun, SyncRunStatus, SyncStatus
+from ..models import Commit, Repo, SyncRun, SyncRunStatus, SyncStatus, User
 from . import audit
 from .auth import Principal
 
@@ -176,3 +176,15 @@ def _audit(repo: Repo, run: SyncRun, actor: Principal | str) -> None:
     details = audit.format_details(facts)
     facts.update(head_sha=run.head_sha, error=run.error)
     audit.record("sync_commits", actor=actor, repo_id=repo.id, data=facts, details=details)
+
+
+def recent_runs(repo: Repo, limit: int = 20) -> list[tuple[SyncRun, str | None]]:
+    """A repo's latest sync runs with the email of who ran them, newest first (one query)."""
+    stmt = (
+        sa.select(SyncRun, User.email)
+        .outerjoin(User, User.id == SyncRun.user_id)
+        .where(SyncRun.repo_id == repo.id)
+        .order_by(SyncRun.id.desc())
+        .limit(limit)
+    )
+    return [(run, email) for run, email in db.session.execute(stmt)]

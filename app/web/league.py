@@ -17,12 +17,11 @@ from ..errors import BadRequestError
 from ..services import league as engine
 from ..services.league_periods import PERIODS, Window, calendar_window
 from ..services.projects import get_project
-from . import bp
+from . import bp, charts
 from .session import principal
 
 #: Rows shown on the page; the engine counts every contributor for the total.
 PER_PAGE = 100
-CHART_WEEKS = 52
 
 
 FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2099, 12, 31)
@@ -50,10 +49,6 @@ def _day(name: str) -> dt.date | None:
     return day
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
-
-
 def _row(person: engine.Contributor, window: Window) -> dict[str, Any]:
     """The engine's row plus what the arrows need: ``change`` and ``new``."""
     row = person.as_row()
@@ -61,22 +56,6 @@ def _row(person: engine.Contributor, window: Window) -> dict[str, Any]:
         row["change"] = person.rank_change or 0
         row["new"] = person.rank_change is None
     return row
-
-
-def _chart(weeks: list[tuple[dt.date, int]], last: dt.date) -> dict[str, list[int]]:
-    """``{"x": unix seconds of each Monday, "y": commits}`` over the last 52 weeks."""
-    first = last - dt.timedelta(days=last.weekday(), weeks=CHART_WEEKS - 1)
-    counts = dict(weeks)
-    mondays = [first + dt.timedelta(weeks=i) for i in range(CHART_WEEKS)]
-    return {
-        "x": [int(dt.datetime.combine(m, dt.time(), dt.timezone.utc).timestamp()) for m in mondays],
-        "y": [counts.get(m, 0) for m in mondays],
-    }
-
-
-def _recent(today: dt.date) -> Window:
-    start = today - dt.timedelta(days=today.weekday(), weeks=CHART_WEEKS - 1)
-    return Window(start, today + dt.timedelta(days=1), "custom")
 
 
 @bp.route("/projects/<project_id>/league")
@@ -87,10 +66,10 @@ def league(project_id: str) -> str:
     period = _choice("period", PERIODS, "month")
     order = _choice("order", engine.SORTS, "commits")
     bots = _choice("bots", ("", "0", "1"), "") == "1"
-    on = _day("on") or _today()
+    on = _day("on") or charts.today()
     window = calendar_window(period, on)
     page = engine.league_table(project, window, sort=order, include_bots=bots, per_page=PER_PAGE)
-    weeks = engine.activity(project, _recent(_today()), include_bots=bots)
+    weeks = engine.activity(project, charts.recent(charts.today()), include_bots=bots)
     previous = window.previous()
     return render_template(
         "web/league.html", project=project, rows=[_row(p, window) for p in page.items],
@@ -100,7 +79,7 @@ def league(project_id: str) -> str:
         earlier=previous.start.isoformat()
         if previous and previous.start and previous.start >= FIRST_DAY
         else None,
-        chart=_chart([(w.week, w.commits) for w in weeks], _today()),
+        chart=charts.series([(w.week, w.commits) for w in weeks], charts.today()),
     )  # fmt: skip
 
 
@@ -115,5 +94,5 @@ def contributor(project_id: str, email: str) -> str:
     weeks = [(monday, commits + merges) for monday, commits, merges in found.weeks]
     return render_template(
         "web/contributor.html", project=project, row=found.contributor.as_row(),
-        repos=found.repos, chart=_chart(weeks, _today()),
+        repos=found.repos, chart=charts.series(weeks, charts.today()),
     )  # fmt: skip

@@ -16,14 +16,16 @@ from werkzeug.wrappers import Response
 from ..db import db, utcnow
 from ..errors import GitLeagueError
 from ..models import Repo
-from ..services import activity, credentials
+from ..services import credentials
+from ..services import league as engine
 from ..services import projects as project_svc
 from ..services import repos as svc
 from ..services.client_config import repo_snippet
 from ..services.commits import commits_query
 from ..services.pagination import paginate
+from ..services.sync_runs import recent_runs
 from ..sync_methods import get_registry
-from . import bp
+from . import bp, charts
 from .forms import ConfirmForm, CredentialsForm, RepoForm, choice
 from .projects import page_number
 from .session import principal
@@ -96,7 +98,9 @@ def repos(project_id: str) -> Response | tuple[str, int]:
 
 def _repo_page(found: Repo, cred_form: CredentialsForm, status: int = 200) -> tuple[str, int]:
     method = _methods().get(found.sync_method)
-    weekly = activity.weekly_commits(repo_ids=[found.id])
+    today = charts.today()
+    # Every commit the repo stores counts here, bots and merges too, as in its commit count.
+    weekly = engine.commits_per_week(found.project, charts.recent(today), repo=found)
     return render_template(
         "web/repo.html",
         repo=found,
@@ -104,8 +108,8 @@ def _repo_page(found: Repo, cred_form: CredentialsForm, status: int = 200) -> tu
         status=_statuses([found])[found.id],
         commit_count=svc.commit_counts([found.id]).get(found.id, 0),
         commits=db.session.scalars(commits_query(found).limit(RECENT_COMMITS)).all(),
-        runs=activity.recent_runs(found),
-        chart=activity.chart_series(weekly),
+        runs=recent_runs(found),
+        chart=charts.series(weekly, today),
         weekly_total=sum(n for _, n in weekly),
         takes_token=credentials.needs_credentials(found),
         cred_form=cred_form,
