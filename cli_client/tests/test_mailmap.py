@@ -6,12 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .conftest import GitRepo, Scripted, run_git  # type: ignore[import-not-found]
-from .test_cli import (  # type: ignore[import-not-found]
-    Protocol,
-    protocol,  # noqa: F401 (a fixture)
-    run,
-    write_config,
-)
+from .test_cli import Protocol, run, write_config  # type: ignore[import-not-found]
 
 
 def mailmap_calls(server: Scripted) -> list[tuple[str, str | None]]:
