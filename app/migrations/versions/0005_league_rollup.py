@@ -46,6 +46,15 @@ def _project(table):
 _KeyText = sa.String(_KEY).with_variant(sa.String(_KEY, collation="C"), "postgresql")
 
 
+def _repo(table):
+    return sa.Column(
+        "repo_id",
+        sa.String(40),
+        sa.ForeignKey("repos.id", name=f"fk_{table}_repo_id_repos", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
 def _author():
     return [
         sa.Column("author_email", _KeyText, nullable=False),
@@ -83,12 +92,7 @@ def upgrade():
     )
     op.create_table(
         "league_repo_days",
-        sa.Column(
-            "repo_id",
-            sa.String(40),
-            sa.ForeignKey("repos.id", name="fk_league_repo_days_repo_id_repos", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _repo("league_repo_days"),
         *_author(),
         sa.Column("day", sa.Date(), nullable=False),
         *_counters(),
@@ -98,14 +102,7 @@ def upgrade():
     )
     op.create_table(
         "league_repo_totals",
-        sa.Column(
-            "repo_id",
-            sa.String(40),
-            sa.ForeignKey(
-                "repos.id", name="fk_league_repo_totals_repo_id_repos", ondelete="CASCADE"
-            ),
-            nullable=False,
-        ),
+        _repo("league_repo_totals"),
         *_author(),
         *_counters(),
         sa.Column("active_days", sa.Integer(), nullable=False),
@@ -115,12 +112,7 @@ def upgrade():
     )
     op.create_table(
         "repo_mailmaps",
-        sa.Column(
-            "repo_id",
-            sa.String(40),
-            sa.ForeignKey("repos.id", name="fk_repo_mailmaps_repo_id_repos", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _repo("repo_mailmaps"),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("blob_sha", sa.String(64), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
