@@ -9,6 +9,9 @@ lock the other users out, nor one email lock out another.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,8 +27,8 @@ def failed_login(response: Response) -> bool:
 
 def login_key() -> str:
     """The failed-login counter: client address and the email tried (JSON body or web form)."""
-    body = request.get_json(silent=True) if request.is_json else request.form
-    email = body.get("email") if hasattr(body, "get") else None
+    body: Any = request.get_json(silent=True) if request.is_json else request.form
+    email = body.get("email") if isinstance(body, Mapping) else None
     if not isinstance(email, str):
         email = ""
     # Normalized like User.normalize_email, and storable as a Redis key even

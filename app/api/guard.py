@@ -72,8 +72,8 @@ def _check_form() -> None:
             except UnicodeDecodeError:
                 label = unquote_to_bytes(name).decode("utf-8", "replace")
                 raise BadRequestError(f"form field {label!r}: not valid UTF-8") from None
-    for name, value in request.form.items(multi=True):
-        _check_text(f"form field {name!r}", value)
+    for field, text in request.form.items(multi=True):
+        _check_text(f"form field {field!r}", text)
 
 
 def check_request() -> None:
