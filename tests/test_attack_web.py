@@ -129,3 +129,22 @@ def test_another_owners_things_are_404_and_stay_as_they_were(app: Any, seed: Any
         assert stored.name != "mine"
         assert db.session.get(ApiKey, key_id).revoked_at is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Repo)) == 1
+
+
+def test_the_id_field_is_offered_only_to_admins(client: Any, seed: Any) -> None:
+    """A commissioner was offered "Id (optional)", which the service always refuses (403)."""
+    from tests.web.helpers import post_form
+
+    ann = seed.actor("ann@example.org")
+    project = seed.project(ann)
+    assert login(client, "ann@example.org").status_code == 302
+    assert b'name="repo_id"' not in client.get(f"/projects/{project}/repos").data
+    crafted = post_form(client, f"/projects/{project}/repos",
+                        {"name": "N", "git_url": "https://example.org/a/n.git", "branch": "main",
+                         "sync_method": "push_client", "repo_id": "chosen"})  # fmt: skip
+    assert crafted.status_code == 403 and b"only admins choose" in crafted.data
+    assert client.get("/repos/chosen").status_code == 404
+    seed.actor("root@example.org", admin=True)
+    admin = client.application.test_client()
+    assert login(admin, "root@example.org").status_code == 302
+    assert b'name="repo_id"' in admin.get(f"/projects/{project}/repos").data

@@ -104,7 +104,7 @@ def test_api_key_shown_once_masked_then_revoked(client: Any, seed: Any, app: Any
 
 
 def test_repositories_page_status_commits_and_crud(client: Any, seed: Any) -> None:
-    ann = seed.actor("ann@example.org")
+    ann = seed.actor("ann@example.org", admin=True)  # only admins choose repo ids
     project = seed.project(ann)
     pushed = seed.repo(project, name="pushed", repo_id="pushed-repo")
     seed.repo(project, name="legacy", sync_method="pull_celery", repo_id="legacy-repo")
