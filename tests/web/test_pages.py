@@ -116,7 +116,7 @@ def test_repositories_page_status_commits_and_crud(client: Any, seed: Any) -> No
     row = html.split('data-repo="pushed-repo"')[1].split("</tr>")[0]
     assert '<td class="num commits">1</td>' in row
     page = client.get(f"/projects/{project}/repos").get_data(as_text=True)
-    assert 'name="repo_id"' not in page  # only admins choose repo ids
+    assert 'name="repo_id"' in page  # an admin may choose an id; left empty, one is assigned
     added = post_form(client, f"/projects/{project}/repos",
                       {"name": "New", "git_url": "https://example.org/a/new.git",
                        "branch": "dev", "sync_method": "push_client"})  # fmt: skip
