@@ -247,14 +247,14 @@ def test_the_migration_fills_the_rollup_from_stored_commits(scratch_url: str) ->
     """0005 builds the rollup of commits stored before it; downgrade and upgrade again."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
-        upgrade(revision="0003")
+        upgrade(revision="0004")
     seed = Seed(app)
     owner = seed.actor()
     project = seed.project(owner)
     upstream, fork = seed.repo(project), seed.repo(project)
     pid = uuid.UUID(project)
     with app.app_context():
-        # Stored by the code of 0003, which knew no rollup.
+        # Stored by the code of 0004, which knew no rollup.
         for repo, commits in ((upstream, POOL[:25]), (fork, POOL[15:])):
             db.session.execute(sa.insert(Commit), [as_row(repo, c) for c in commits])
         db.session.commit()
@@ -263,7 +263,7 @@ def test_the_migration_fills_the_rollup_from_stored_commits(scratch_url: str) ->
         assert stored_rollup(pid, [upstream, fork]) == expected_rollup(pid)
         assert len(expected_rollup(pid)["shas"]) == len(POOL)
         db.session.remove()
-        downgrade(revision="0003")
+        downgrade(revision="0004")
         assert "league_days" not in sa.inspect(db.engine).get_table_names()
         upgrade()
         assert stored_rollup(pid, [upstream, fork]) == expected_rollup(pid)
