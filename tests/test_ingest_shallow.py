@@ -149,3 +149,44 @@ def test_a_boundary_shared_with_another_repo_of_the_project(client, app, seed, o
     assert answer["corrected"] == 1 and answer["inserted"] == 7
     assert stored_commits(app, upstream) == numstat(git_repos["full"])
     assert_rollup_exact(app, project, [upstream, fork])
+
+
+def test_concurrent_corrections_count_once_and_keep_the_rollup_exact(
+    app: Any, seed: Any, owner: Any, git_repos: dict[str, Path], live_server: Any
+) -> None:
+    """Two writers per repo send the full history at once to an upstream and a fork."""
+    import threading
+
+    import requests
+
+    project = seed.project(owner)
+    repos = [seed.repo(project), seed.repo(project)]
+    with app.test_client() as client:
+        for repo in repos:
+            push(client, owner, repo, extract(git_repos["shallow"]))
+    full = extract(git_repos["full"])
+    answers: dict[str, list[dict[str, Any]]] = {repo: [] for repo in repos}
+    failures: list[str] = []
+
+    def writer(repo: str) -> None:
+        for _attempt in range(5):  # a deadlock is a 503 the client retries
+            resp = requests.post(f"{live_server.url}/api/v1/repos/{repo}/commits",
+                                 json={"commits": full}, headers=owner.headers(), timeout=60)  # fmt: skip
+            if resp.status_code != 503:
+                break
+        if resp.status_code == 200:
+            answers[repo].append(resp.json())
+        else:
+            failures.append(f"{resp.status_code} {resp.text[:200]}")
+
+    threads = [threading.Thread(target=writer, args=(repo,)) for repo in repos * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, live_server.log()[-3000:]
+    for repo in repos:
+        assert sum(a["corrected"] for a in answers[repo]) == 1
+        assert sum(a["inserted"] for a in answers[repo]) == 5
+        assert stored_commits(app, repo) == numstat(git_repos["full"])
+    assert_rollup_exact(app, project, repos)

@@ -10,14 +10,13 @@ either way, so it is never touched.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..db import JSONType
 from ..schemas.commit_wire import WireCommit
-from .rollup import _EMAIL, _MERGE, _NAME, _day, rebuild
+from .rollup import _EMAIL, _MERGE, _NAME, _day
 
 
 def replace(conn: Any, repo_id: str, commits: list[WireCommit]) -> int:
@@ -83,7 +82,8 @@ def replace_figures(
     row gains the difference, added like ingest adds (concurrent batches'
     additions commute with it) and in ingest's table order. A sha that
     another repo of the project also holds may have been counted for the
-    project from that copy, so those authors' project rows are recomputed.
+    project from that copy, so those project rows are counted again
+    (:func:`_recount`).
     """
     found = conn.execute(sa.text("SELECT project_id FROM repos WHERE id = :r"), {"r": repo_id})
     pid = found.scalar_one()
@@ -107,16 +107,52 @@ def replace_figures(
     for source, target in zip((repo_days, days), totals, strict=True):
         for key, change in source.items():
             _accumulate(target, key[:2], change)
-    for table, value, changes in (
-        ("league_repo_days", repo_id, repo_days),
-        ("league_days", pid, days),
-        ("league_repo_totals", repo_id, totals[0]),
-        ("league_totals", pid, totals[1]),
-    ):
-        _shift(conn, table, value, changes)
-    if shared:
-        project = pid if isinstance(pid, uuid.UUID) else uuid.UUID(pid)
-        rebuild(conn, project, emails={after[sha][0] for sha in shared})
+    recount = sorted({after[sha][:3] for sha in shared})
+    _shift(conn, "league_repo_days", repo_id, repo_days)
+    _shift(conn, "league_days", pid, days)
+    _recount(conn, pid, recount)
+    _shift(conn, "league_repo_totals", repo_id, totals[0])
+    _shift(conn, "league_totals", pid, totals[1])
+    _recount(conn, pid, sorted({key[:2] for key in recount}))
+
+
+def _recount(conn: sa.Connection, pid: Any, keys: list[tuple[Any, ...]]) -> None:
+    """Recompute the project's rollup rows ``keys`` (email, name[, day]) from its commits.
+
+    For shas another repo of the project holds too: which copy the project
+    counted is not recorded, so the rows are counted again, each sha once
+    (as :func:`rollup.rebuild` does). The rows are locked first: the
+    recount then sees every batch that touched them before, and batches
+    after it add to it. Only existing rows are updated (a replaced sha was
+    counted, so its rows exist), never deleted and inserted, which would
+    race with concurrent batches' upserts.
+    """
+    if not keys:
+        return
+    dialect = conn.dialect.name
+    on_day = len(keys[0]) == 3
+    table = "league_days" if on_day else "league_totals"
+    where = "project_id = :p AND author_email = :e AND author_name = :n" + (
+        " AND day = :d" if on_day else "")  # fmt: skip
+    params = [{"p": pid, "e": k[0], "n": k[1], **({"d": k[2]} if on_day else {})} for k in keys]
+    if dialect == "postgresql":  # SQLite: the batch holds the database's write lock
+        for one in params:
+            conn.execute(sa.text(f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE"), one)
+    once = (
+        "(SELECT max(additions) AS additions, max(deletions) AS deletions, "
+        f"max(files_changed) AS files_changed, max({_MERGE}) AS m, min(authored_at) AS at "
+        "FROM commits WHERE repo_id IN (SELECT id FROM repos WHERE project_id = :p) "
+        f"AND {_EMAIL} = :e AND {_NAME} = :n GROUP BY sha) c"
+    )
+    day = f" WHERE {_day(dialect, 'c.at')} = :d" if on_day else ""
+    conn.execute(
+        sa.text(
+            f"UPDATE {table} SET (commits, merges, additions, deletions, files_changed) = "
+            "(SELECT count(*) - sum(m), sum(m), sum(additions), sum(deletions), "
+            f"sum(files_changed) FROM {once}{day}) WHERE {where}"
+        ),
+        params,
+    )
 
 
 def _accumulate(sums: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], change: list[int]):
