@@ -54,9 +54,14 @@ MODULES = (
         pg=True,
     ),
     Module(
-        "app/services/git_remote.py",
-        ("tests/test_guard_urls.py", "tests/test_pull_sync.py"),
-        only=("check_remote_url", "_is_internal"),
+        "app/services/remote_url.py",
+        ("tests/test_guard_urls.py", "tests/test_security_urls.py", "tests/test_pull_sync.py"),
+        only=("check_remote_url", "is_global", "authority", "origin", "user_info_problem"),
+    ),
+    Module(
+        "app/services/rollup.py",
+        ("tests/test_rollup.py", "tests/test_ingest_shallow.py", "tests/test_league.py"),
+        pg=True,
     ),
     Module("cli_client/gitleague_client/urls.py", ("cli_client/tests/test_guard_urls.py",)),
 )
