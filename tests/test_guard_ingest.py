@@ -102,28 +102,6 @@ def test_all_rejected_batch_is_200_with_every_rejection(client, app, owner, repo
     assert stored_commits(app, repo_id) == {}
 
 
-def test_resent_batch_is_all_duplicates(client, app, owner, repo_id):
-    commits = chain(5)
-    assert push(client, owner, repo_id, commits[:3]).json["inserted"] == 3
-    again = push(client, owner, repo_id, commits)
-    assert again.json == {
-        "received": 5,
-        "inserted": 2,
-        "corrected": 0,
-        "duplicates": 3,
-        "rejected": [],
-    }
-    all_dupes = push(client, owner, repo_id, commits)
-    assert all_dupes.json == {
-        "received": 5,
-        "inserted": 0,
-        "corrected": 0,
-        "duplicates": 5,
-        "rejected": [],
-    }
-    assert len(stored_commits(app, repo_id)) == 5
-
-
 def test_a_batch_takes_exactly_the_limit(client, app, owner, repo_id):
     app.config["GITLEAGUE_MAX_BATCH_COMMITS"] = 7
     commits = chain(8)

@@ -57,6 +57,14 @@ def test_batch_is_stored_and_duplicates_are_counted(client, app, owner, repo_id)
         "duplicates": 3,
         "rejected": [],
     }
+    all_dupes = push(client, owner, repo_id, commits)
+    assert all_dupes.json == {
+        "received": 5,
+        "inserted": 0,
+        "corrected": 0,
+        "duplicates": 5,
+        "rejected": [],
+    }
     assert count_commits(app, repo_id) == 5
 
 

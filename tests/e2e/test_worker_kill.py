@@ -51,7 +51,7 @@ def _kill_mid_sync(app, world: dict[str, Any], name: str) -> tuple[str, WorkerPr
     return rid, worker, time.monotonic()
 
 
-def _finishes_complete(app, world: dict[str, Any], rid: str, name: str) -> None:
+def _assert_finishes_complete(app, world: dict[str, Any], rid: str, name: str) -> None:
     wait_for(lambda: job_done(app, rid), 180, "the job did not finish after the kill")
     assert job_done(app, rid) == "finished"
     assert stored(app, rid) == numstat(world["root"] / name)
@@ -72,7 +72,7 @@ def test_restarted_worker_takes_over_a_killed_workers_job(app, world):
     print(
         f"\nrestarted worker: job handed back {time.monotonic() - killed_at:.0f} s after the kill"
     )
-    _finishes_complete(app, world, rid, "restart.git")
+    _assert_finishes_complete(app, world, rid, "restart.git")
 
 
 def test_scheduler_pass_hands_a_killed_workers_job_back(app, world):
@@ -88,7 +88,7 @@ def test_scheduler_pass_hands_a_killed_workers_job_back(app, world):
     print(f"\nscheduler: job handed back {time.monotonic() - killed_at:.0f} s after the kill")
     assert _state(app, rid) in ("scheduled", "queued")  # RQ retries it (Retry on the job)
     world["worker"]()
-    _finishes_complete(app, world, rid, "sched.git")
+    _assert_finishes_complete(app, world, rid, "sched.git")
 
 
 def test_enqueue_force_replaces_a_dead_workers_job_but_not_a_live_one(app, world):
@@ -110,4 +110,4 @@ def test_enqueue_force_replaces_a_dead_workers_job_but_not_a_live_one(app, world
     assert f"{job_id(rid)}: queued (replaced a started job)" in forced.output
     assert _state(app, rid) == "queued"
     world["worker"]()
-    _finishes_complete(app, world, rid, "force.git")
+    _assert_finishes_complete(app, world, rid, "force.git")
