@@ -2,6 +2,7 @@
 
     python bench/bench_extract.py [--commits 20000] [--runs 3] [--workers N] [--cache-mb M]
                                   [--no-outliers] [--light] [--slowest 5]
+                                  [--repo PATH [--ref REF] [--last N]]
 
 Generates (once, cached under bench/out/) a realistic history with
 ``git fast-import`` -- many files, most commits editing a few lines in one to
@@ -16,6 +17,10 @@ time (user + system of the extractor process *and* of its worker processes),
 the ratios to git, and peak memory: the extractor process's own peak RSS, and
 the sum of its worker processes' peak RSS (each process's ``VmHWM``, sampled
 from /proc). Also checks that every commit's counts agree with git's.
+
+``--repo`` measures an existing repository instead (a real history, e.g. a
+clone of a public project): the history of ``--ref`` (default HEAD), or with
+``--last N`` only what is not reachable from its first parent N back.
 
 ``--workers`` is ``iter_commits``'s ``workers`` (default: the client's default,
 ``extract_workers`` of repos.yaml); ``--cache-mb`` the object cache of each
@@ -38,6 +43,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -128,12 +134,13 @@ peak.start()
 start = time.perf_counter()
 # Each commit's counts go straight to the dump file (one JSON line each): held
 # in a dict they would add ~16 MB at 80,000 commits to the peak measured.
-dump = open(sys.argv[5], "w") if len(sys.argv) > 5 else None
+dump = open(sys.argv[7], "w") if len(sys.argv) > 7 else None
 commits = 0
 with Repo(sys.argv[1]) as repo:
-    head = repo.refs[b"refs/heads/main"]
+    head = repo.refs[sys.argv[5].encode()]
+    exclude = [sha.encode() for sha in sys.argv[6].split(",") if sha]
     cache = int(cache_mb * 1024 * 1024) or None
-    for c in iter_commits(repo, [head], workers=workers, cache_bytes=cache):
+    for c in iter_commits(repo, [head], exclude, workers=workers, cache_bytes=cache):
         commits += 1
         if dump:
             counts = [c["sha"], c["additions"], c["deletions"], c["files_changed"], c["is_merge"]]
@@ -165,13 +172,14 @@ from gitleague_client.extract import _Reader
 _ordered = getattr(extract, "ordered", None) or extract._ordered
 
 with Repo(sys.argv[1]) as repo:
-    head = repo.refs[b"refs/heads/main"]
+    head = repo.refs[sys.argv[4].encode()]
+    exclude = [sha.encode() for sha in sys.argv[5].split(",") if sha]
     try:
         reader = _Reader(repo, attributes_of=head)
     except TypeError:  # an engine from before attributes (a "before" run)
         reader = _Reader(repo)
     times = []
-    for sha in _ordered(reader, [head], []):
+    for sha in _ordered(reader, [head], exclude):
         sha = sha if len(sha) == 40 else sha.hex().encode()  # binary since the streaming walk
         start = time.process_time()
         reader.commit_dict(sha)
@@ -181,7 +189,9 @@ print(json.dumps({"slowest": times[: int(sys.argv[3])], "total": sum(t for t, _ 
 """
 
 
-def slowest_commits(path: Path, count: int, runs: int) -> list[tuple[str, float, float, float]]:
+def slowest_commits(
+    path: Path, span: Span, count: int, runs: int
+) -> list[tuple[str, float, float, float]]:
     """``(sha, ours, git's, git's startup)`` for the ``count`` commits we take longest on.
 
     CPU times, as wall times of a fraction of a second mean little on a
@@ -190,7 +200,8 @@ def slowest_commits(path: Path, count: int, runs: int) -> list[tuple[str, float,
     --numstat`` on that commit, and of ``git log -1`` without a diff
     (process start and lookup, included in git's figure).
     """
-    args = [sys.executable, "-c", PER_COMMIT, str(path), str(ROOT / "cli_client"), str(count)]
+    args = [sys.executable, "-c", PER_COMMIT, str(path), str(ROOT / "cli_client"), str(count),
+            span.ref, ",".join(span.exclude)]  # fmt: skip
     proc = subprocess.run(args, capture_output=True, text=True, check=True)
     found = json.loads(proc.stdout.strip().splitlines()[-1])["slowest"]
 
@@ -259,11 +270,26 @@ def build_repo(
     return path
 
 
-def time_git(path: Path) -> tuple[float, float, dict]:
+class Span(NamedTuple):
+    """The commits measured: those of ``ref`` (a full ref name) not in ``exclude`` (shas)."""
+
+    ref: str
+    exclude: tuple[str, ...] = ()
+
+
+def time_git(path: Path, span: Span) -> tuple[float, float, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run(
-        ["git", "log", "--numstat", "--no-renames", "--format=@@%H %P", "main"],
+        [
+            "git",
+            "log",
+            "--numstat",
+            "--no-renames",
+            "--format=@@%H %P",
+            span.ref,
+            *(f"^{sha}" for sha in span.exclude),
+        ],  # fmt: skip
         cwd=path,
         capture_output=True,
         check=True,
@@ -286,9 +312,26 @@ def time_git(path: Path) -> tuple[float, float, dict]:
     return wall, cpu, stats
 
 
-def run_extractor(path: Path, workers: int, cache_mb: float, dump: Path | None = None) -> dict:
+def real_span(path: Path, ref: str, last: int) -> Span:
+    """The full name of ``ref`` in ``path``, and with ``last`` the first parent to stop at."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+
+    full = git("rev-parse", "--symbolic-full-name", ref) or ref
+    if full == "HEAD":
+        full = git("symbolic-ref", "HEAD")
+    if not last:
+        return Span(full)
+    return Span(full, (git("rev-parse", f"{full}~{last}"),))
+
+
+def run_extractor(
+    path: Path, span: Span, workers: int, cache_mb: float, dump: Path | None = None
+) -> dict:
     args = [sys.executable, "-c", CHILD, str(path), str(ROOT / "cli_client"), str(workers),
-            str(cache_mb)]  # fmt: skip
+            str(cache_mb), span.ref, ",".join(span.exclude)]  # fmt: skip
     if dump:
         args.append(str(dump))
     proc = subprocess.run(args, capture_output=True, text=True)
@@ -345,19 +388,30 @@ def main() -> None:
                         help="the history without the outlier commits at its tip")  # fmt: skip
     parser.add_argument("--slowest", type=int, default=5,
                         help="compare this many slowest commits with git (0: skip)")  # fmt: skip
+    parser.add_argument("--repo", type=Path,
+                        help="measure this repository (a real history) instead of a generated one")  # fmt: skip
+    parser.add_argument("--ref", default="HEAD",
+                        help="with --repo: the ref whose history is measured")  # fmt: skip
+    parser.add_argument("--last", type=int, default=0,
+                        help="with --repo: only about the last N commits of --ref (the first "
+                             "parent N back and its history are left out)")  # fmt: skip
     args = parser.parse_args()
     workers = args.workers or default_workers()
     args.cache.mkdir(parents=True, exist_ok=True)
-    path = build_repo(
-        args.commits, args.seed, args.cache, outliers=not args.no_outliers, light=args.light
-    )
+    if args.repo:
+        path, span = args.repo.resolve(), real_span(args.repo, args.ref, args.last)
+    else:
+        path = build_repo(
+            args.commits, args.seed, args.cache, outliers=not args.no_outliers, light=args.light
+        )
+        span = Span("refs/heads/main")
     load_before = os.getloadavg()[0]
 
-    git_runs = [time_git(path) for _ in range(args.runs)]
+    git_runs = [time_git(path, span) for _ in range(args.runs)]
     git_stats = git_runs[0][2]
     dump = args.cache / "last-extract.json"
     ours_runs = [
-        run_extractor(path, workers, args.cache_mb, dump if i == 0 else None)
+        run_extractor(path, span, workers, args.cache_mb, dump if i == 0 else None)
         for i in range(args.runs)
     ]
     ours = {line[0]: line[1:] for line in map(json.loads, dump.read_text().splitlines())}
@@ -393,7 +447,7 @@ def main() -> None:
     if args.slowest:
         print(f"slowest commits, CPU time (ours in one process; git log -1 --numstat, median "
               f"of {args.runs}; in brackets git log -1 without the diff):")  # fmt: skip
-        for sha, ours, git, startup in slowest_commits(path, args.slowest, args.runs):
+        for sha, ours, git, startup in slowest_commits(path, span, args.slowest, args.runs):
             stat = git_stats[sha]
             print(f"  {sha[:10]} +{stat[0]}/-{stat[1]} in {stat[2]} files: ours {ours:.3f} s, "
                   f"git {git:.3f} s ({startup:.3f} s): {ours / git:.1f}x")  # fmt: skip

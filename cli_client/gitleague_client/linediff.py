@@ -34,7 +34,8 @@ from collections.abc import Callable, Iterator
 from itertools import chain, compress, count, repeat
 from operator import add, not_
 
-from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, lcs_length, numbered_changed_counts
+from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, lcs_length
+from .xdlsplit import numbered_changed_counts
 
 # xdiff's constants (xprepare.c, xdiffi.c).
 _KPDIS_RUN = 4

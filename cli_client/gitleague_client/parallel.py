@@ -28,7 +28,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -40,9 +40,13 @@ from .extract import _Reader
 #: the first commits of a chunk re-read the files the other worker's chunk changed;
 #: fewer, longer chunks re-read less. 20,000-commit benchmark history, two workers,
 #: CPU time of parent + workers, three alternating runs: chunks of 250, 17.3 s;
-#: of 1,000, 16.6 s (one process alone: 14.5 s). Longer chunks leave one worker
-#: idle longer at the end.
+#: of 1,000, 16.6 s (one process alone: 14.5 s).
 CHUNK_COMMITS = 1000
+#: Commits per chunk, at least (the last chunk may be shorter). Chunks shrink
+#: towards the end of the history (:func:`chunk_sizes`) so that both workers
+#: finish together: with 1,000-commit chunks to the end, the one holding the
+#: tip's huge edits ran 3 s alone on the benchmark history.
+CHUNK_MIN_COMMITS = 16
 #: Chunks queued or running per worker.
 CHUNKS_PER_WORKER = 2
 #: Object cache of each worker (as one process alone: objects.CACHE_BYTES, 32 MiB).
@@ -54,10 +58,20 @@ CHUNKS_PER_WORKER = 2
 WORKER_CACHE_BYTES = 32 * 1024 * 1024
 
 
-def chunk_size(commits: int, workers: int) -> int:
-    """Commits per chunk: :data:`CHUNK_COMMITS`, less for short histories so that
-    each worker still gets several chunks (the last ones balance the load)."""
-    return min(CHUNK_COMMITS, max(100, -(-commits // (4 * workers))))
+def chunk_sizes(commits: int, workers: int) -> Iterator[int]:
+    """Commits per chunk, in order, summing to ``commits`` (guided scheduling).
+
+    Each chunk is a quarter of what remains per worker, between
+    :data:`CHUNK_MIN_COMMITS` and :data:`CHUNK_COMMITS`: long chunks while
+    much remains (few cold starts), short ones at the end, so that a costly
+    stretch near the tip is shared out rather than left to one worker.
+    """
+    remaining = commits
+    while remaining > 0:
+        size = min(CHUNK_COMMITS, max(CHUNK_MIN_COMMITS, -(-remaining // (4 * workers))))
+        size = min(size, remaining)
+        yield size
+        remaining -= size
 
 
 def repo_path(repo: Any) -> str | None:
@@ -85,12 +99,13 @@ def iter_records(
 
     ``path`` is the repository's path (each worker opens it); ``cache_bytes``
     is each worker's object cache (default :data:`WORKER_CACHE_BYTES`);
-    ``chunk`` the commits per chunk (default :func:`chunk_size`); ``tip`` the
+    ``chunk`` the commits per chunk (default :func:`chunk_sizes`); ``tip`` the
     commit whose ``.gitattributes`` apply (see ``extract.iter_commits``).
     """
-    size = chunk or chunk_size(len(shas), workers)
     cache = cache_bytes or WORKER_CACHE_BYTES
-    pieces = (list(shas[i : i + size]) for i in range(0, len(shas), size))
+    pieces = _pieces(
+        shas, [chunk] * -(-len(shas) // chunk) if chunk else chunk_sizes(len(shas), workers)
+    )
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     pool = ProcessPoolExecutor(
@@ -116,6 +131,13 @@ def iter_records(
         completed = True
     finally:
         _stop(pool, pending, completed, stop)
+
+
+def _pieces(shas: Sequence[bytes], sizes: Iterable[int]) -> Iterator[list[bytes]]:
+    start = 0
+    for size in sizes:
+        yield list(shas[start : start + size])
+        start += size
 
 
 def _stop(

@@ -22,9 +22,9 @@ import pytest
 from dulwich.repo import Repo
 from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.linediff import count_changes
-from gitleague_client.myers import changed_counts
 from gitleague_client.objects import PackStore
 from gitleague_client.treediff import TreeDiff, canon_mode
+from gitleague_client.xdlsplit import changed_counts
 
 KEYS = {
     "sha",

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitleague_client import myers
+from gitleague_client import xdlsplit
 from gitleague_client.linediff import count_changes
 
 WORDS = b"var function return this value node index data result event".split()
@@ -99,6 +99,58 @@ def test_box_lcs_shortcut_equals_the_port(monkeypatch: pytest.MonkeyPatch, seed:
         a = [rng.randrange(alphabet) for _ in range(n)]
         keep = rng.choice([0.3, 0.7, 0.95])
         pairs.append((a, [x if rng.random() < keep else rng.randrange(alphabet) for x in a]))
-    fast = [myers.changed_counts(a, b) for a, b in pairs]
-    monkeypatch.setattr(myers, "BOX_LCS_CELLS", 0)
-    assert [myers.changed_counts(a, b) for a, b in pairs] == fast
+    fast = [xdlsplit.changed_counts(a, b) for a, b in pairs]
+    monkeypatch.setattr(xdlsplit, "BOX_LCS_CELLS", 0)
+    assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
+
+
+def test_replayed_searches_give_what_fresh_searches_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A box's search replayed from the previous box's (same corner) equals a fresh one.
+
+    Rewrites large enough for the cut-off (and, past 65,536 lines in all, for
+    the long-snake heuristic), where boxes split at their cut-off share a corner.
+    """
+    rng = random.Random(5)
+    pairs = []
+    for n, alphabet, keep in ((6000, 5000, 0.3), (20000, 50, 0.9), (36000, 100000, 0.9)):
+        a = [rng.randrange(alphabet) for _ in range(n)]
+        b = [x if rng.random() < keep else rng.randrange(alphabet) for x in a]
+        pairs.append((a, b[n // 3 :] + b[: n // 3]))  # a moved block: long snakes
+    replayed = []
+    forward, backward = xdlsplit._Box._replayable_forward, xdlsplit._Box._replayable_backward
+
+    def counted(original):
+        def replayable(self, *bounds):
+            steps = original(self, *bounds)
+            replayed.append(steps is not None)
+            return steps
+
+        return replayable
+
+    monkeypatch.setattr(xdlsplit._Box, "_replayable_forward", counted(forward))
+    monkeypatch.setattr(xdlsplit._Box, "_replayable_backward", counted(backward))
+    with_replay = [xdlsplit.numbered_changed_counts(a, b) for a, b in pairs]
+    assert sum(replayed) > 50  # the path under test really ran
+    monkeypatch.setattr(xdlsplit._Box, "_replayable_forward", lambda self, *bounds: None)
+    monkeypatch.setattr(xdlsplit._Box, "_replayable_backward", lambda self, *bounds: None)
+    assert [xdlsplit.numbered_changed_counts(a, b) for a, b in pairs] == with_replay
+
+
+def test_translation_rewrite_equals_git(tmp_path: Path) -> None:
+    """A .po file retranslated and renumbered throughout (git.git's l10n updates):
+    boxes split at their cut-off one after another, each replaying a search."""
+    rng = random.Random(7)
+    old_lines, new_lines = [], []
+    for n in range(4500):
+        msgid = b'msgid "%s %d"' % (rng.choice(WORDS), n)
+        old_lines += [b"#: src/f.c:%d" % rng.randint(1, 3000), msgid, b'msgstr "a %d"' % n, b""]
+        if rng.random() < 0.9:
+            new_lines += [b"#: src/g.c:%d" % rng.randint(1, 3000), msgid]
+            new_lines += [b'msgstr "b %d"' % rng.randint(0, 10**6), b""]
+    old, new = b"\n".join(old_lines) + b"\n", b"\n".join(new_lines) + b"\n"
+    (tmp_path / "a").write_bytes(old)
+    (tmp_path / "b").write_bytes(new)
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--numstat", "a", "b"], cwd=tmp_path, capture_output=True
+    ).stdout.split()
+    assert count_changes(old, new) == (int(out[0]), int(out[1]))

@@ -57,6 +57,20 @@ def workers_alive(pids: list[int]) -> list[int]:
     return alive
 
 
+@pytest.mark.parametrize("commits", [1, 15, 2000, 2500, 20000, 80001])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_chunks_cover_the_history_and_shrink_towards_its_end(commits: int, workers: int) -> None:
+    """Every commit in exactly one chunk, no chunk over the cap, and the last
+    chunks short: the tip (often where the huge edits are) is shared out."""
+    sizes = list(parallel.chunk_sizes(commits, workers))
+    assert sum(sizes) == commits
+    assert max(sizes) <= parallel.CHUNK_COMMITS
+    assert all(s >= parallel.CHUNK_MIN_COMMITS for s in sizes[:-1])
+    assert sizes == sorted(sizes, reverse=True)  # never longer than the one before
+    tail = sizes[-2 * workers :]
+    assert sum(tail) <= max(commits // 20, 2 * workers * parallel.CHUNK_MIN_COMMITS)
+
+
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Parallel extraction on histories of any length, in chunks of a few commits."""
