@@ -20,6 +20,7 @@ What keeps it affordable in Python:
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from operator import le
 
@@ -92,14 +93,15 @@ def numbered_changed_counts(h1: list[int], h2: list[int]) -> tuple[int, int]:
 class _Search:
     """The recorded steps of one search (forward from a box's start, or backward from its end).
 
-    Each step is ``(lowest diagonal, highest diagonal, values, got_snake)``.
+    Each step is ``(lowest diagonal, highest diagonal, values, got_snake)``,
+    the values in an array: a search of 512 steps holds ~260,000 of them.
     """
 
     __slots__ = ("corner", "steps")
 
     def __init__(self, corner: tuple[int, int]) -> None:
         self.corner = corner
-        self.steps: list[tuple[int, int, list[int], bool]] = []
+        self.steps: list[tuple[int, int, array, bool]] = []
 
     def reach(self, base: int) -> tuple[int, int, int, int]:
         """Smallest and largest (i1, i2) of any point the search reached.
@@ -110,9 +112,9 @@ class _Search:
         lo1 = lo2 = _BIG
         hi1 = hi2 = -_BIG
         for first, last, values, _ in self.steps[-2:]:
-            lo1, hi1 = min(lo1, *values), max(hi1, *values)
+            lo1, hi1 = min(lo1, min(values)), max(hi1, max(values))
             i2s = [i1 - j + base for j, i1 in zip(range(first, last + 1, 2), values, strict=True)]
-            lo2, hi2 = min(lo2, *i2s), max(hi2, *i2s)
+            lo2, hi2 = min(lo2, min(i2s)), max(hi2, max(i2s))
         return lo1, hi1, lo2, hi2
 
 
@@ -163,7 +165,7 @@ class _Box:
                     fmax -= 1
                 values, got_f = _forward(h1, h2, kvdf, fmin, fmax, lim1, lim2, base, track)
                 kvdf[fmin : fmax + 1 : 2] = values
-                step = (fmin, fmax, values, got_f)
+                step = (fmin, fmax, array("q", values), got_f)
             fwd.steps.append(step)
             if odd:
                 j = _meet(kvdb, kvdf, max(fmin, bmin), min(fmax, bmax), fmax)
@@ -186,7 +188,7 @@ class _Box:
                     bmax -= 1
                 values, got_b = _backward(h1, h2, kvdb, bmin, bmax, off1, off2, base, track)
                 kvdb[bmin : bmax + 1 : 2] = values
-                step = (bmin, bmax, values, got_b)
+                step = (bmin, bmax, array("q", values), got_b)
             bwd.steps.append(step)
             if not odd:
                 j = _meet(kvdb, kvdf, max(fmin, bmin), min(fmax, bmax), bmax)
