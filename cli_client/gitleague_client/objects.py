@@ -204,6 +204,17 @@ class PackStore:
                 self._remember(key, kind, data)
         return kind, data
 
+    def make_room(self, size: int) -> None:
+        """Evict the least recently used objects until ``size`` bytes are free.
+
+        For transient memory that would otherwise come on top of a full cache
+        (the tables of a huge line diff).
+        """
+        limit = max(0, self.cache_limit - size)
+        while self.cache_bytes > limit:
+            _, (_, old) = self.cache.popitem(last=False)
+            self.cache_bytes -= len(old)
+
     def _remember(self, key: int, kind: int, data: bytes) -> None:
         size = len(data)
         if size > _CACHE_MAX_ONE:

@@ -375,6 +375,19 @@ def test_pack_store_reads_every_object_as_dulwich(make_repo, offset_deltas: bool
                 assert got == repo.object_store.get_raw(sha)
             kept = len(roomy.cache)
             assert 0 < kept < len(shas) - len(list(r.path.glob(".git/objects/??/*")))
+            # Room made for a huge diff: the oldest objects go, the newest stay.
+            for sha in shas:
+                roomy.get_raw(binascii.unhexlify(sha))
+            newest = list(roomy.cache)[-3:]
+            before = roomy.cache_bytes
+            roomy.make_room(roomy.cache_limit - before // 2)
+            assert 0 < roomy.cache_bytes <= before // 2
+            assert roomy.cache_bytes == sum(len(data) for _, data in roomy.cache.values())
+            assert list(roomy.cache)[-3:] == newest
+            roomy.make_room(roomy.cache_limit * 2)
+            assert roomy.cache_bytes == 0 and not roomy.cache
+            for sha in shas[:20]:  # and everything still reads right after
+                assert roomy.get_raw(binascii.unhexlify(sha)) == repo.object_store.get_raw(sha)
         finally:
             roomy.close()
 
