@@ -141,3 +141,40 @@ def test_audit_log_lists_changes_newest_first_and_filters(client, seed, owner):
     assert owner.key not in str(logs)
     stranger = seed.actor("stranger@example.org")
     assert client.get("/api/v1/audit-logs", headers=stranger.headers()).json["total"] == 0
+
+
+@pytest.mark.parametrize("clash", ["git_url", "id"])
+def test_a_create_racing_another_gets_409_and_the_first_stays(
+    client, seed, monkeypatch: pytest.MonkeyPatch, clash: str
+):
+    """Two creates at once: both pass the checks before either commits, so the
+    second meets a unique constraint. It gets the 409 a later create gets (not
+    a 500), naming what clashed, and the first repo is untouched."""
+    from app.services import repos as repo_svc
+
+    admin = seed.actor("root@example.org", admin=True)
+    pid = seed.project(admin)
+    url = f"/api/v1/projects/{pid}/repos"
+    first = {"name": "first", "git_url": "https://git.example/o/race.git", "id": "race-1"}
+    assert client.post(url, json=first, headers=admin.headers()).status_code == 201
+    # The second request's checks ran before the first committed: they saw nothing.
+    check_unique = repo_svc._check_unique
+    calls = []
+
+    def checked_too_early(*args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:  # after the clash, the first repo is there to see
+            check_unique(*args, **kwargs)
+
+    monkeypatch.setattr(repo_svc, "_check_unique", checked_too_early)
+    monkeypatch.setattr(repo_svc, "_new_id", lambda actor, requested: requested)
+    second = {"name": "second", "git_url": "https://git.example/o/other.git", "id": "race-2"}
+    second[clash] = first[clash]
+    resp = client.post(url, json=second, headers=admin.headers())
+    assert resp.status_code == 409, resp.get_data(as_text=True)
+    expected = "already has that git_url" if clash == "git_url" else "repository id race-1 is taken"
+    assert expected in resp.json["error"]["message"]
+    listed = client.get(url, headers=admin.headers()).json
+    assert [(r["id"], r["name"], r["git_url"]) for r in listed["items"]] == [
+        ("race-1", "first", "https://git.example/o/race.git")
+    ]

@@ -152,10 +152,20 @@ def create_repo(
         sync_method=method.name,
         sync_status=SyncStatus.NEVER.value,
     )
-    repo.project = project
-    repo.sync_status = method.initial_status(repo)
-    db.session.add(repo)
-    db.session.flush()
+    try:
+        # The checks above cannot see a create committed after they ran (two
+        # requests at once): the unique constraints then stop the second, and
+        # it gets the same answer as if it had come later.
+        with db.session.begin_nested():
+            repo.project = project
+            repo.sync_status = method.initial_status(repo)
+            db.session.add(repo)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        _check_unique(project, normalized)
+        if db.session.get(Repo, repo.id) is not None:
+            raise ConflictError(f"repository id {repo.id} is taken") from None
+        raise ConflictError("another repository was created at the same time; try again") from None
     audit.record(
         "repo_created",
         actor=actor,
