@@ -129,3 +129,34 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Log in to see this page."
     login_manager.user_loader(load_session_user)
     app.register_blueprint(bp)
+    _html_for_browsers(app)
+
+
+# Paths whose answers are JSON or text for programs, whoever asks.
+_MACHINE_PREFIXES = ("/api/", "/metrics", "/readyz", "/healthz", "/livez", "/client/")
+
+
+def _html_for_browsers(app: Flask) -> None:
+    """A URL that matches no route (404, 405) gets the HTML error page when a
+    browser asks for a page, and the API's JSON answer otherwise.
+
+    Such errors come before any blueprint is chosen, so only an app-wide
+    handler sees them: it wraps the API's.
+    """
+    json_handler = app.error_handler_spec[None][None].get(HTTPException)
+
+    def handle(error: HTTPException) -> Any:
+        if (
+            error.code in (404, 405)
+            and not request.path.startswith(_MACHINE_PREFIXES)
+            and request.accept_mimetypes.best_match(("application/json", "text/html"))
+            == "text/html"
+        ):
+            try:
+                return _http_error(error)
+            except sa.exc.SQLAlchemyError:  # who is logged in could not be asked
+                g._login_user = login_manager.anonymous_user()
+                return _http_error(error)
+        return json_handler(error) if json_handler else error
+
+    app.register_error_handler(HTTPException, handle)

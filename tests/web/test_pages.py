@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from app.db import db
 from app.models import ApiKey
 from tests.web.helpers import commit, csrf, login, post_form, push
@@ -288,3 +290,26 @@ def test_audit_log_pages(client: Any, seed: Any) -> None:
     assert "page 1 of 2" in first and "r-54" in first and "r-04" not in first
     second = client.get("/audit-log?action=repo_created&page=2").get_data(as_text=True)
     assert "r-04" in second and "r-54" not in second and "← Newer" in second
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no/such/page", 404), ("GET", "/projects/x/y/z", 404), ("DELETE", "/login", 405)],
+)
+def test_unknown_page_urls_get_the_html_error_page_in_a_browser(
+    client: Any, method: str, path: str, status: int
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = client.open(path, method=method, headers=browser)
+    assert page.status_code == status
+    assert page.mimetype == "text/html"
+    assert "Back to the start" in page.get_data(as_text=True)
+    assert "frame-ancestors" in page.headers["Content-Security-Policy"]
+    program = client.open(path, method=method, headers={"Accept": "application/json"})
+    assert program.status_code == status and program.is_json
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/v1/projects/x/nope"])
+def test_api_urls_answer_json_even_to_a_browser(client: Any, path: str) -> None:
+    resp = client.get(path, headers={"Accept": "text/html,*/*;q=0.8"})
+    assert resp.status_code == 404 and resp.is_json
