@@ -243,14 +243,14 @@ def _forward(h1, h2, kvdf, fmin, fmax, lim1, lim2, base, track):
     got_snake = False
     values = []
     push = values.append
-    for j, below, above in zip(
-        range(fmin, fmax + 1, 2),
+    for d, below, above in zip(
+        range(fmin - base, fmax - base + 1, 2),
         kvdf[fmin - 1 : fmax : 2],
         kvdf[fmin + 1 : fmax + 2 : 2],
         strict=True,
     ):
         i1 = below + 1 if below >= above else above
-        i2 = i1 - j + base
+        i2 = i1 - d
         if i1 < lim1 and i2 < lim2 and h1[i1] == h2[i2]:
             start = i1
             i1 += 1
@@ -269,14 +269,14 @@ def _backward(h1, h2, kvdb, bmin, bmax, off1, off2, base, track):
     got_snake = False
     values = []
     push = values.append
-    for j, below, above in zip(
-        range(bmin, bmax + 1, 2),
+    for d, below, above in zip(
+        range(bmin - base, bmax - base + 1, 2),
         kvdb[bmin - 1 : bmax : 2],
         kvdb[bmin + 1 : bmax + 2 : 2],
         strict=True,
     ):
         i1 = below if below < above else above - 1
-        i2 = i1 - j + base
+        i2 = i1 - d
         if i1 > off1 and i2 > off2 and h1[i1 - 1] == h2[i2 - 1]:
             start = i1
             i1 -= 1
