@@ -56,7 +56,14 @@ MODULES = (
     Module(
         "app/services/remote_url.py",
         ("tests/test_guard_urls.py", "tests/test_security_urls.py", "tests/test_pull_sync.py"),
-        only=("check_remote_url", "is_global", "authority", "origin", "user_info_problem"),
+        only=(
+            "check_remote_url",
+            "is_global",
+            "authority",
+            "origin",
+            "user_info_problem",
+            "_is_local_path",
+        ),
     ),
     Module(
         "app/services/rollup.py",
