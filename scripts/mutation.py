@@ -67,7 +67,12 @@ MODULES = (
     ),
     Module(
         "app/services/rollup.py",
-        ("tests/test_rollup.py", "tests/test_ingest_shallow.py", "tests/test_league.py"),
+        (
+            "tests/test_guard_rollup.py",
+            "tests/test_rollup.py",
+            "tests/test_ingest_shallow.py",
+            "tests/test_league.py",
+        ),
         pg=True,
     ),
     Module("cli_client/gitleague_client/urls.py", ("cli_client/tests/test_guard_urls.py",)),
