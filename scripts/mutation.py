@@ -56,11 +56,23 @@ MODULES = (
     Module(
         "app/services/remote_url.py",
         ("tests/test_guard_urls.py", "tests/test_security_urls.py", "tests/test_pull_sync.py"),
-        only=("check_remote_url", "is_global", "authority", "origin", "user_info_problem"),
+        only=(
+            "check_remote_url",
+            "is_global",
+            "authority",
+            "origin",
+            "user_info_problem",
+            "_is_local_path",
+        ),
     ),
     Module(
         "app/services/rollup.py",
-        ("tests/test_rollup.py", "tests/test_ingest_shallow.py", "tests/test_league.py"),
+        (
+            "tests/test_guard_rollup.py",
+            "tests/test_rollup.py",
+            "tests/test_ingest_shallow.py",
+            "tests/test_league.py",
+        ),
         pg=True,
     ),
     Module("cli_client/gitleague_client/urls.py", ("cli_client/tests/test_guard_urls.py",)),

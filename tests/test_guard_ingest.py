@@ -7,13 +7,15 @@ runs on both.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from app.db import db
-from app.models import Commit
+from app.metrics import KEY as METRICS
+from app.models import Commit, LeagueRepoTotal, LeagueTotal
 from tests.helpers import chain, commit_json, fake_sha, stored_commits
 from tests.test_ingest import push
 
@@ -24,8 +26,13 @@ def owner(seed: Any) -> Any:
 
 
 @pytest.fixture
-def repo_id(seed: Any, owner: Any) -> str:
-    return seed.repo(seed.project(owner))
+def project(seed: Any, owner: Any) -> str:
+    return seed.project(owner)
+
+
+@pytest.fixture
+def repo_id(seed: Any, project: str) -> str:
+    return seed.repo(project)
 
 
 def ask_known(client: Any, headers: dict[str, str], repo_id: str, shas: list[Any]) -> Any:
@@ -187,3 +194,67 @@ def test_pushing_needs_the_sync_scope(client, app, seed, owner, repo_id):
     )
     assert resp.status_code == 403 and "sync:commits" in resp.json["error"]["message"]
     assert stored_commits(app, repo_id) == {}
+
+
+def league_figures(app: Any, project: str, repo_id: str) -> dict[str, tuple[int, int, int]]:
+    """(commits, additions, active days) summed over the project's and the repo's totals."""
+    with app.app_context():
+        rows = {
+            "project": db.session.scalars(
+                sa.select(LeagueTotal).where(LeagueTotal.project_id == uuid.UUID(project))
+            ).all(),
+            "repo": db.session.scalars(
+                sa.select(LeagueRepoTotal).where(LeagueRepoTotal.repo_id == repo_id)
+            ).all(),
+        }
+        return {
+            scope: (
+                sum(r.commits + r.merges for r in found),
+                sum(r.additions for r in found),
+                sum(r.active_days for r in found),
+            )
+            for scope, found in rows.items()
+        }
+
+
+def test_a_batch_adds_exactly_its_new_commits_to_the_rollup(client, app, owner, project, repo_id):
+    """The rollup follows each insert in the batch's transaction, resent shas counted once."""
+    commits = chain(4)  # one author, 3 additions each, all on 2024-01-01 UTC
+    push(client, owner, repo_id, commits[:3])
+    assert league_figures(app, project, repo_id) == {"project": (3, 9, 1), "repo": (3, 9, 1)}
+    push(client, owner, repo_id, commits)
+    assert league_figures(app, project, repo_id) == {"project": (4, 12, 1), "repo": (4, 12, 1)}
+
+
+def test_a_shallow_boundary_row_sent_with_parents_counts_as_corrected(
+    client, app, owner, project, repo_id
+):
+    """A row stored without parents is replaced by the full commit: corrected, not a duplicate."""
+    parent = commit_json(fake_sha("parent"))
+    full = commit_json(fake_sha("boundary"), [parent["sha"]])
+    boundary = {**full, "parents": [], "additions": 50, "files_changed": 20}  # the whole tree
+    child = commit_json(fake_sha("child"), [full["sha"]])
+    push(client, owner, repo_id, [boundary, child])
+    assert league_figures(app, project, repo_id)["project"] == (2, 53, 1)
+    resp = push(client, owner, repo_id, [parent, full, child])
+    assert resp.json == {
+        "received": 3, "inserted": 1, "corrected": 1, "duplicates": 1, "rejected": []
+    }  # fmt: skip
+    assert stored_commits(app, repo_id)[full["sha"]] == (3, 1, 2)
+    assert league_figures(app, project, repo_id) == {"project": (3, 9, 1), "repo": (3, 9, 1)}
+
+
+def test_new_commits_are_counted_in_the_metrics(client, app, owner, repo_id):
+    """``gitleague_commits_ingested_total`` grows by the rows inserted, resent ones not."""
+    registry = app.extensions[METRICS].registry
+
+    def counted() -> float | None:
+        return registry.get_sample_value(
+            "gitleague_commits_ingested_total", {"method": "push_client"}
+        )
+
+    commits = chain(3)
+    push(client, owner, repo_id, commits[:2])
+    assert counted() == 2
+    push(client, owner, repo_id, commits)
+    assert counted() == 3

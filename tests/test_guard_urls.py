@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.remote_url import RemoteUrlRefusedError, check_remote_url, is_global
+from app.services.remote_url import (
+    TOKEN_HOME,
+    RemoteUrlRefusedError,
+    check_remote_url,
+    is_global,
+    origin,
+    user_info_problem,
+)
 
 NOT_HTTPS = "is not an https URL"
 NEEDS_HTTPS = "pull sync needs an https:// URL"
@@ -19,6 +26,9 @@ INTERNAL = "is a loopback, private or otherwise non-global address"
 PASSWORD = "must not hold user info or a token"
 UNRESOLVED = "does not resolve"
 SCHEME = "(pull sync uses https)"
+CHARACTERS = "it contains a backslash, a space or a control character"
+NON_ASCII = "it contains non-ASCII characters"
+AMBIGUOUS = "it is ambiguous (URL parsers disagree on its host)"
 
 CASES = [
     # url, allow_local, refusal (None: accepted)
@@ -56,13 +66,20 @@ CASES = [
     ("https://[::1]/x.git", False, INTERNAL),
     ("https://[fe80::1]/x.git", False, INTERNAL),
     ("http://10.0.0.1/x.git", True, None),
+    # Each refused by its own check alone: the later ones would accept them.
+    ("https://8.8.8.8/x y.git", False, CHARACTERS),
+    ("https://8.8.8.8/x\\y.git", False, CHARACTERS),
+    ("https://8.8.8.8/x\x7f.git", False, CHARACTERS),
+    ("https://8.8.8.8/\u00e9.git", False, NON_ASCII),
+    ("https://[2001:4860:4860::8888%251]/x.git", False, AMBIGUOUS),  # a zone id
 ]
 
 
 @pytest.mark.parametrize(("url", "allow_local", "refusal"), CASES)
 def test_remote_url_policy(url, allow_local, refusal):
+    """Each URL refused with its own reason, or accepted and returned as the target's URL."""
     if refusal is None:
-        check_remote_url(url, allow_local=allow_local)
+        assert check_remote_url(url, allow_local=allow_local).url == url
         return
     with pytest.raises(RemoteUrlRefusedError) as info:
         check_remote_url(url, allow_local=allow_local)
@@ -72,6 +89,7 @@ def test_remote_url_policy(url, allow_local, refusal):
 
 
 def test_refusal_names_the_address_and_the_setting():
+    """The refusal of a non-global address says which address and which setting allows it."""
     with pytest.raises(RemoteUrlRefusedError) as info:
         check_remote_url("https://10.1.2.3/x.git", allow_local=False)
     assert info.value.message == (
@@ -100,4 +118,77 @@ def test_refusal_names_the_address_and_the_setting():
     ],
 )
 def test_global_addresses(address, is_public):
+    """Loopback, private, link-local, CGNAT, unspecified and NAT64/6to4 forms are not global."""
     assert is_global(address) is is_public
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/srv/git/x.git", ("file", "", None)),
+        ("~/x.git", ("file", "", None)),
+        ("./x.git", ("file", "", None)),
+        ("file:///srv/git/x.git", ("file", "", None)),
+        ("git@GitHub.com:org/x.git", ("ssh", "github.com", 22)),
+        ("git@host.example:a@b:c", ("ssh", "host.example", 22)),
+        ("github.com:org/x.git", ("ssh", "github.com", 22)),
+        ("HTTPS://GitHub.com/x", ("https", "github.com", 443)),
+        ("https://github.com:8443/x", ("https", "github.com", 8443)),
+        ("http://github.com/x", ("http", "github.com", 80)),
+        ("ssh://github.com/x", ("ssh", "github.com", 22)),
+        ("git://github.com/x", ("git", "github.com", 9418)),
+        ("https://[::1/x", None),
+        ("https://github.com:99999/x", None),
+    ],
+)
+def test_origin_is_scheme_host_and_port(url, expected):
+    """A stored token follows a changed git_url only to this same origin (token_may_follow)."""
+    assert origin(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://github.com/x", False),
+        ("https://ghp_x@github.com/x", True),
+        ("https://u:p@github.com/x", True),
+        ("https://@github.com/x", True),
+        ("https://github.com/x@y", False),
+        ("git://u@github.com/x", True),
+        ("file://u@/srv/x", True),
+        ("ssh://git@github.com/x", False),
+        ("SSH://git@github.com/x", False),
+        ("git+ssh://git@github.com/x", False),
+        ("ssh+git://git@github.com/x", False),
+        ("ssh://git@github.com/a:b@c", False),
+        ("ssh://git:pw@github.com/x", True),
+        ("ssh://git%3Apw@github.com/x", True),
+        ("git@github.com:org/x.git", False),
+        ("git:pw@github.com:org/x.git", True),
+        ("github.com:org/x.git", False),
+        ("a/b:c@d", False),
+        ("/srv/a:b@c", False),
+        ("./a:b@c", False),
+        ("~a:b@c", False),
+        (".a:b@c", False),
+        ("./a:b@c", False),
+        ("~a:b@c", False),
+        (".a:b@c", False),
+    ],
+)
+def test_user_info_problem_finds_tokens_and_passwords(url, secret):
+    """Any user info outside ssh is a secret; in ssh, only a password (``:`` or ``%``) is."""
+    assert user_info_problem(url) == (TOKEN_HOME if secret else None)
+
+
+@pytest.mark.parametrize("form", ["{}", "file://{}"])
+def test_local_paths_inside_the_server_folders_are_refused(tmp_path, form):
+    """A local path or file:// URL is accepted only outside the protected folders."""
+    mirrors = tmp_path / "mirrors"
+    (mirrors / "x.git").mkdir(parents=True)
+    (tmp_path / "fine.git").mkdir()
+    fine = form.format(tmp_path / "fine.git")
+    assert check_remote_url(fine, allow_local=True, protected=[str(mirrors)]).url == fine
+    with pytest.raises(RemoteUrlRefusedError) as info:
+        check_remote_url(form.format(mirrors / "x.git"), allow_local=True, protected=[str(mirrors)])
+    assert "inside the server's own mirror or instance folder" in info.value.message

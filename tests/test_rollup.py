@@ -49,7 +49,7 @@ POOL = [
     commit_json(
         fake_sha(f"rollup{i}"),
         [fake_sha("p1"), fake_sha("p2")] if i % 7 == 6 else [],
-        when=TIMES[i % len(TIMES)],
+        when=TIMES[i // len(AUTHORS) % len(TIMES)],  # each author on several days
         author_name=AUTHORS[i % len(AUTHORS)][0],
         author_email=AUTHORS[i % len(AUTHORS)][1],
         additions=i * 3 % 11,

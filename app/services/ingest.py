@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -31,11 +31,11 @@ from .auth import Principal
 class BatchResult:
     """What happened to each item of a batch."""
 
-    received: int = 0
-    inserted: int = 0
-    corrected: int = 0
-    duplicates: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    received: int
+    inserted: int
+    corrected: int
+    duplicates: int
+    rejected: list[dict[str, Any]]
 
 
 _COLUMNS = (

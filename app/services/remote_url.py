@@ -79,15 +79,20 @@ def _refuse(reason: str) -> RemoteUrlRefusedError:
     return RemoteUrlRefusedError(f"remote URL refused: {reason}")
 
 
+def _is_local_path(url: str) -> bool:
+    """Whether ``url`` (one without ``scheme://``) is a local path: absolute, home or relative."""
+    return url.startswith(("/", "~", "."))
+
+
 def origin(url: str) -> Origin | None:
     """``(scheme, host, port)`` of ``url`` with default ports filled in; None when unparsable.
 
     Local paths are ``("file", "", None)``; scp-like ``user@host:path`` is ssh.
     """
     if "://" not in url:
-        if url.startswith(("/", "~", ".")):
+        if _is_local_path(url):
             return ("file", "", None)
-        host = url.split(":", 1)[0].rpartition("@")[2]
+        host = url.partition(":")[0].rpartition("@")[2]
         return ("ssh", host.lower(), 22)
     try:
         parts = parse_url(url)
@@ -132,15 +137,15 @@ def user_info_problem(url: str) -> str | None:
     is fine: it is not a secret.
     """
     if "://" in url:
-        scheme = url.split("://", 1)[0].lower()
-        userinfo = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0]
+        scheme, _, rest = url.partition("://")
+        userinfo = rest.partition("/")[0].rpartition("@")[0]
         if not has_user_info(url):
             return None
-        if scheme in _SSH_SCHEMES and ":" not in userinfo and "%" not in userinfo:
+        if scheme.lower() in _SSH_SCHEMES and ":" not in userinfo and "%" not in userinfo:
             return None
         return TOKEN_HOME
     user, at, _ = url.partition("@")
-    if at and ":" in user.split("/", 1)[0] and not url.startswith(("/", "~", ".")):
+    if at and ":" in user.partition("/")[0] and not _is_local_path(url):
         return TOKEN_HOME
     return None
 
@@ -173,7 +178,7 @@ def authority(url: str) -> tuple[str, str, int | None]:
 
 def is_global(address: str) -> bool:
     """Whether ``address`` is globally routable (mapped and NAT64/6to4 forms refused)."""
-    addr = ipaddress.ip_address(address.split("%", 1)[0])
+    addr = ipaddress.ip_address(address.partition("%")[0])
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     if not addr.is_global or addr.is_multicast:
@@ -181,10 +186,10 @@ def is_global(address: str) -> bool:
     return not any(addr.version == net.version and addr in net for net in _NOT_GLOBAL)
 
 
-def resolve(host: str, port: int) -> list[str]:
+def resolve(host: str) -> list[str]:
     """Every address ``host`` resolves to; refused when the name does not exist."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except UnicodeError:
         raise _refuse(f"{host!r} is not a valid host name") from None
     except socket.gaierror as exc:
@@ -231,7 +236,7 @@ def check_remote_url(url: str, *, allow_local: bool, protected: Sequence[str] = 
             _check_local_path(url, protected)
             return RemoteTarget(url)
         raise _refuse("pull sync needs an https:// URL")
-    scheme, host, port = authority(url)
+    scheme, host, _port = authority(url)
     if scheme == "file" and allow_local:
         _check_local_path(urlsplit(url).path, protected)
         return RemoteTarget(url)
@@ -239,7 +244,7 @@ def check_remote_url(url: str, *, allow_local: bool, protected: Sequence[str] = 
         raise _refuse(f"scheme {scheme!r} (pull sync uses https)")
     if not host:
         raise _refuse("it has no host name")
-    addresses = resolve(host, port or _DEFAULT_PORTS[scheme])
+    addresses = resolve(host)
     if not allow_local:
         for address in addresses:
             if not is_global(address):
