@@ -72,6 +72,7 @@ CASES = [
     ("https://8.8.8.8/x\x7f.git", False, CHARACTERS),
     ("https://8.8.8.8/\u00e9.git", False, NON_ASCII),
     ("https://[2001:4860:4860::8888%251]/x.git", False, AMBIGUOUS),  # a zone id
+    ("https://8.8.8.8%2f/x.git", False, AMBIGUOUS),  # parsers agree, but on an escape
 ]
 
 
