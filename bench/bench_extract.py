@@ -14,8 +14,10 @@ generate at 80,000 commits, for memory figures) -- then times
 ``git log --numstat --no-renames`` and ``gitleague_client.extract.iter_commits``
 over it, each in its own process, and prints medians of wall time and of CPU
 time (user + system of the extractor process *and* of its worker processes),
-the ratios to git, and peak memory: the extractor process's own peak RSS, and
-the sum of its worker processes' peak RSS (each process's ``VmHWM``, sampled
+the ratios to git, and peak memory: the most all the client's processes held
+at once (the sum of their current RSS, sampled every 0.25 s), and each
+process's own peak (``VmHWM``: the extractor process, its workers, the
+resource tracker), whose sum bounds the first from above (each value read
 from /proc). Also checks that every commit's counts agree with git's.
 
 ``--repo`` measures an existing repository instead (a real history, e.g. a
@@ -60,15 +62,19 @@ _OUTLIER_GAP = 4
 PEAK_SAMPLER = r"""
 import os, threading
 
-def _vm_hwm_kb(pid):
+def _vm_kb(pid):
+    # (VmHWM, VmRSS) of a process in KiB: its peak so far, and what it holds now.
+    hwm = rss = 0
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
+                    hwm = int(line.split()[1])
+                elif line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return hwm, rss
 
 def _children(pid):
     found = []
@@ -81,19 +87,25 @@ def _children(pid):
     return found
 
 class TreePeak(threading.Thread):
-    # Peak RSS (KiB) of root and, separately, of each of its descendants.
+    # Peak RSS (KiB) of root and, separately, of each of its descendants; and the
+    # peak of the whole tree at once (the sum of what all its processes hold at a
+    # sample), which the sum of the processes' own peaks only bounds from above:
+    # the parent peaks while it walks, before the workers start.
 
     def __init__(self, root):
         super().__init__(daemon=True)
         self.root, self.peaks, self.kinds = root, {}, {}
+        self.at_once = 0
         self.done = threading.Event()
 
     def sample(self):
         todo = [self.root]
+        now = 0
         while todo:
             pid = todo.pop()
             todo += _children(pid)
-            kb = _vm_hwm_kb(pid)
+            kb, rss = _vm_kb(pid)
+            now += rss
             if kb:
                 self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
             if pid != self.root and pid not in self.kinds:
@@ -104,6 +116,7 @@ class TreePeak(threading.Thread):
                     cmd = b""
                 self.kinds[pid] = ("worker" if b"multiprocessing.spawn" in cmd else
                                    "helper" if b"resource_tracker" in cmd else "other")
+        self.at_once = max(self.at_once, now)
 
     def run(self):
         while not self.done.wait(0.25):
@@ -118,6 +131,7 @@ class TreePeak(threading.Thread):
         for pid, kind in self.kinds.items():
             total[kind] += self.peaks.get(pid, 0)
             total["workers"] += kind == "worker"
+        total["at_once"] = self.at_once
         return {k: v / 1024 if k != "workers" else v for k, v in total.items()}
 """
 
@@ -155,6 +169,7 @@ print(json.dumps({"wall": wall, "cpu": me.ru_utime + me.ru_stime,
                   "children_cpu": kids.ru_utime + kids.ru_stime,
                   "maxrss_mb": me.ru_maxrss / 1024, "parent_mb": memory["root"],
                   "workers_mb": memory["worker"], "helpers_mb": memory["helper"],
+                  "at_once_mb": memory["at_once"],
                   "worker_count": memory["workers"], "commits": commits}))
 """
 )
@@ -425,6 +440,7 @@ def main() -> None:
     parent_mb = max(r["parent_mb"] for r in ours_runs)
     workers_mb = max(r["workers_mb"] for r in ours_runs)
     helpers_mb = max(r["helpers_mb"] for r in ours_runs)
+    at_once_mb = max(r["at_once_mb"] for r in ours_runs)
     used = max(r["worker_count"] for r in ours_runs)
     cache = f"{args.cache_mb:g} MiB" if args.cache_mb else "default"
     print(f"machine:      {machine()}")
@@ -438,7 +454,8 @@ def main() -> None:
           f"{parent_cpu:.2f} s (median of {args.runs}; wall/CPU of each run: {runs} s)")  # fmt: skip
     print(f"ratio:        {our_wall / git_wall:.2f}x wall, {our_cpu / git_cpu:.2f}x CPU")
     print(f"commits/s:    {total / our_wall:.0f}")
-    print(f"peak memory:  {parent_mb + workers_mb + helpers_mb:.0f} MB in all = parent "
+    print(f"peak memory:  {at_once_mb:.0f} MB at once (all the client's processes together)")
+    print(f"per process:  {parent_mb + workers_mb + helpers_mb:.0f} MB if all peaked at once = parent "
           f"{parent_mb:.0f} MB + workers {workers_mb:.0f} MB (sum of each worker's peak RSS)"
           f" + multiprocessing's resource tracker {helpers_mb:.0f} MB")  # fmt: skip
     print(f"agreement:    {100 * (total - len(bad)) / total:.3f}% ({len(bad)} differ)")

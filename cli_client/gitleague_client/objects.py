@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import heapq
+import mmap
 import os
 import struct
 import zlib
@@ -46,7 +47,7 @@ class _Pack:
     shot. A short run (an incremental sync) never pays for sorting them.
     """
 
-    def __init__(self, fd: int, idx: bytes, oid_length: int, pack_size: int) -> None:
+    def __init__(self, fd: int, idx: mmap.mmap, oid_length: int, pack_size: int) -> None:
         self.fd = fd
         self.idx = idx
         self.width = oid_length
@@ -143,12 +144,16 @@ class PackStore:
     def _open(self, base: str) -> None:
         try:
             with open(base + ".idx", "rb") as f:
-                idx = f.read()
+                # Mapped, not read: only the pages lookups touch are resident, and
+                # they are the page cache's, shared by every process reading the
+                # pack (git.git's index is 24 MB, its CRC table never read).
+                idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             fd = os.open(base + ".pack", os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except OSError:
-            return  # unreadable: dulwich will report what is wrong
+        except (OSError, ValueError):
+            return  # unreadable or empty: dulwich will report what is wrong
         if idx[:8] != _IDX_V2:
             os.close(fd)
+            idx.close()
             return  # a version 1 index: leave it to dulwich
         self.packs.append(_Pack(fd, idx, self.oid_length, os.fstat(fd).st_size))
 
@@ -156,6 +161,7 @@ class PackStore:
         """Close the pack files."""
         for pack in self.packs:
             os.close(pack.fd)
+            pack.idx.close()
         self.packs = []
         self.cache.clear()
 

@@ -18,7 +18,13 @@ from itertools import accumulate
 
 from .linediff import common_prefix, common_suffix
 
-TREE_CACHE_SIZE = 512
+#: Raw bytes of the trees kept parsed (about four times as much in memory, with
+#: the entries and their offsets). git.git, 6,013 commits, one process: 512 trees
+#: held 41 MB and 64 trees 5 MB for the same CPU time (11.8-12.1 s against
+#: 11.1-11.7 s), as a commit's old trees are nearly always its parent's new ones.
+TREE_CACHE_BYTES = 2 * 1024 * 1024
+#: Trees kept whatever their size: a huge root tree must stay for the next commit.
+_TREES_KEPT_MIN = 8
 # Below this size a tree is parsed whole: trimming it costs more than it saves.
 _TRIM_MIN_BYTES = 4096
 
@@ -48,21 +54,23 @@ _EMPTY = _Tree(b"", [])
 
 
 class TreeDiff:
-    """Diff root trees, with a bounded LRU cache of the trees last parsed.
+    """Diff root trees, with an LRU cache of the trees last parsed.
 
     Commits come parents first, so a commit's old trees are the new trees
-    of the commit before it: they are nearly always in the cache.
+    of the commit before it: they are nearly always in the cache. The cache
+    holds ``cache_bytes`` of raw trees (and at least the last few trees).
     """
 
     def __init__(
         self,
         get_raw: Callable[[bytes], tuple[int, bytes]],
         oid_length: int = 20,
-        cache_size: int = TREE_CACHE_SIZE,
+        cache_bytes: int = TREE_CACHE_BYTES,
     ) -> None:
         self.get_raw = get_raw
         self.width = oid_length
-        self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
+        self.cached_bytes = 0
         self.trees: OrderedDict[bytes, _Tree] = OrderedDict()
         # One tree entry: "<mode> <name>\0<binary sha>" (names hold no NUL).
         self.parse = re.compile(rb"[^\0]*\0.{%d}" % oid_length, re.S).findall
@@ -159,9 +167,14 @@ class TreeDiff:
         return tree
 
     def _remember(self, sha: bytes, tree: _Tree) -> None:
-        self.trees[sha] = tree
-        if len(self.trees) > self.cache_size:
-            self.trees.popitem(last=False)
+        trees = self.trees
+        old = trees.pop(sha, None)
+        if old is not None:
+            self.cached_bytes -= len(old.raw)
+        trees[sha] = tree
+        self.cached_bytes += len(tree.raw)
+        while self.cached_bytes > self.cache_bytes and len(trees) > _TREES_KEPT_MIN:
+            self.cached_bytes -= len(trees.popitem(last=False)[1].raw)
 
 
 def _differences(old: list[bytes], new: list[bytes]) -> tuple[list[bytes], list[bytes]]:

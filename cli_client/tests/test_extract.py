@@ -422,7 +422,7 @@ def test_tree_diff_parses_only_what_changed_and_agrees(seed: int) -> None:
     names = sorted({b"f%05d" % rng.randrange(10**5) for _ in range(300)})
     current = [(b"100644", name, _sha(rng)) for name in names]
     objects: dict[bytes, bytes] = {}
-    diff = TreeDiff(lambda sha: (2, objects[sha]), cache_size=4)
+    diff = TreeDiff(lambda sha: (2, objects[sha]), cache_bytes=4 * 4096)
     old_id = None
     old_raw = b""
     for step in range(60):
@@ -446,6 +446,42 @@ def test_tree_diff_parses_only_what_changed_and_agrees(seed: int) -> None:
         got = {(o, n) for _, o, n in diff.changes(old_id, new_id)}
         assert got == _naive_changes(old_raw, raw), step
         old_id, old_raw = new_id, raw
+
+
+def test_tree_cache_is_bounded_by_bytes_and_rereads_what_it_let_go() -> None:
+    """Trees beyond the byte budget are dropped oldest first, read again when asked."""
+    rng = random.Random(7)
+    versions = []
+    objects: dict[bytes, bytes] = {}
+    for v in range(40):
+        entries = [(b"100644", b"f%04d" % i, _sha(rng)) for i in range(200 + v)]
+        versions.append(b"%020d" % v)
+        objects[versions[-1]] = _tree(entries)
+    reads: list[bytes] = []
+
+    def get_raw(sha: bytes) -> tuple[int, bytes]:
+        reads.append(sha)
+        return 2, objects[sha]
+
+    budget = 5 * len(objects[versions[0]])
+    diff = TreeDiff(get_raw, cache_bytes=budget)
+    for _ in range(120):
+        old, new = rng.sample(versions, 2)
+        got = {(o, n) for _, o, n in diff.changes(old, new)}
+        assert got == _naive_changes(objects[old], objects[new])
+        held = sum(len(tree.raw) for tree in diff.trees.values())
+        assert diff.cached_bytes == held
+        assert held <= budget or len(diff.trees) <= 8
+    assert len(diff.trees) < len(versions)
+    assert len(reads) > len(versions)  # dropped trees were read again
+
+
+def test_tree_cache_keeps_the_last_trees_however_big() -> None:
+    entries = [(b"100644", b"f%05d" % i, b"\1" * 20) for i in range(3000)]
+    objects = {b"a": _tree(entries), b"b": _tree(entries[:-1])}
+    diff = TreeDiff(lambda sha: (2, objects[sha]), cache_bytes=1)
+    assert len(list(diff.changes(b"a", b"b"))) == 1
+    assert set(diff.trees) == {b"a", b"b"}
 
 
 def test_tree_diff_when_an_old_boundary_is_not_a_new_one() -> None:

@@ -58,3 +58,22 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
     out = subprocess.run([str(python), "-m", "gitleague_client", "--version"], check=True,
                          capture_output=True, text=True, env=env).stdout  # fmt: skip
     assert out.strip() == "gitleague-client, version 0.2.0"
+
+
+def test_extraction_workers_do_not_import_the_cli() -> None:
+    """``spawn`` runs the console script again in each worker, as ``__mp_main__``.
+
+    What it imports there is memory every worker holds: the CLI's dependencies
+    (click, requests, yaml) must wait until the command itself runs.
+    """
+    script = Path(sys.executable).with_name("gitleague-client")
+    if not script.exists():
+        pytest.skip("the gitleague-client command is not installed beside this interpreter")
+    probe = (
+        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+        "print(sorted(m for m in ('click', 'requests', 'yaml', 'gitleague_client.cli') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(script)], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    assert out.strip() == "[]"
