@@ -62,6 +62,7 @@ class PullOutcome:
     message: str = ""
     received: int = 0
     inserted: int = 0
+    corrected: int = 0  # shallow-boundary rows (stored by a push) replaced by the full commit
     duplicates: int = 0
     rejected: int = 0
     head_sha: str | None = None
@@ -283,6 +284,7 @@ def _store_batch(repo_id: str, run: SyncRun, batch: list[dict], outcome: PullOut
     db.session.commit()
     outcome.received += result.received
     outcome.inserted += result.inserted
+    outcome.corrected += result.corrected
     outcome.duplicates += result.duplicates
     outcome.rejected += len(result.rejected)
 
