@@ -66,7 +66,13 @@ def sync_repo(repo_id: str) -> dict[str, Any]:
         log.info("pull sync of %s started (job %s)", repo_id, job.id if job else None)
         try:
             outcome = pull_sync.run(repo_id, app.config)
-            log.info("pull sync of %s: %s, inserted %d", repo_id, outcome.status, outcome.inserted)
+            log.info(
+                "pull sync of %s: %s, inserted %d, corrected %d",
+                repo_id,
+                outcome.status,
+                outcome.inserted,
+                outcome.corrected,
+            )
             return outcome.as_dict()
         except GitLeagueError as exc:
             _fail(repo_id, exc.message, permanent=getattr(exc, "permanent", True))

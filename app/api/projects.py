@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -20,6 +21,7 @@ from ..schemas.projects import (
     RepoPage,
 )
 from ..services import projects as svc
+from ..services import pull_sync
 from ..services import repos as repo_svc
 from ..services.pagination import paginate
 from .security import BEARER, principal
@@ -81,8 +83,10 @@ class ProjectItem(MethodView):
     def delete(self, project_id: str) -> None:
         """Delete a project with its repos and commits (write:repos)."""
         who = principal()
-        svc.delete_project(who, svc.get_project(who, project_id))
+        repo_ids = svc.delete_project(who, svc.get_project(who, project_id))
         db.session.commit()
+        for repo_id in repo_ids:  # only once the delete has committed, as for one repo
+            pull_sync.forget_mirror(current_app.config["GITLEAGUE_MIRROR_DIR"], repo_id)
 
 
 @blp.route("/<project_id>/repos")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..db import db
 from ..schemas.projects import RepoOut, RepoPatch
+from ..services import pull_sync
 from ..services import repos as svc
 from .security import BEARER, principal
 from .views import repo_view
@@ -46,3 +48,5 @@ class RepoItem(MethodView):
         who = principal()
         svc.delete_repo(who, svc.get_repo(who, repo_id))
         db.session.commit()
+        # Only once the delete has committed: a failed commit keeps repo and mirror.
+        pull_sync.forget_mirror(current_app.config["GITLEAGUE_MIRROR_DIR"], repo_id)

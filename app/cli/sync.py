@@ -96,7 +96,9 @@ def run(repo_id: str) -> None:
         f"{outcome.repo_id}: {outcome.status}"
         + (f" ({outcome.message})" if outcome.message else "")
         + f", received: {outcome.received}, inserted: {outcome.inserted}, "
-        f"duplicates: {outcome.duplicates}, rejected: {outcome.rejected}"
+        f"duplicates: {outcome.duplicates}, rejected: {outcome.rejected}, "
+        # last, as in the sync_commits audit entry, so the earlier fields keep their place
+        f"corrected: {outcome.corrected}"
     )
     if outcome.status in ("needs_credentials", "busy"):
         raise SystemExit(1)

@@ -44,10 +44,12 @@ __all__ = [
     "RemoteTimeoutError",
     "RemoteUrlRefusedError",
     "check_remote_url",
+    "checked_mirror_path",
     "fetch_branch",
     "mirror_path",
     "open_mirror",
     "remote_head",
+    "remove_mirror",
 ]
 
 
@@ -275,6 +277,33 @@ def fetch_branch(
 def mirror_path(mirror_dir: str | os.PathLike[str], repo_id: str) -> Path:
     """Where ``repo_id``'s bare mirror lives."""
     return Path(mirror_dir) / f"{repo_id}.git"
+
+
+def checked_mirror_path(mirror_dir: str | os.PathLike[str], repo_id: str) -> Path:
+    """:func:`mirror_path`, refusing (``ValueError``) an id that leads out of ``mirror_dir``."""
+    root = Path(mirror_dir).resolve()
+    path = mirror_path(root, repo_id)
+    if path.parent != root or path.name != f"{repo_id}.git" or repo_id in ("", ".", ".."):
+        raise ValueError(f"not a mirror of {mirror_dir}: {repo_id!r}")
+    return path
+
+
+def remove_mirror(mirror_dir: str | os.PathLike[str], repo_id: str) -> bool:
+    """Delete ``repo_id``'s bare mirror; returns whether a folder was removed.
+
+    Only the folder :func:`mirror_path` names, directly inside ``mirror_dir``,
+    is touched: an id that would point elsewhere, or a symlink in the
+    mirror's place (the pull never makes one), is refused with ``ValueError``.
+    A missing mirror is not an error. ``OSError`` (permissions) reaches the caller.
+    """
+    path = checked_mirror_path(mirror_dir, repo_id)
+    if path.is_symlink():
+        raise ValueError(f"{path} is a symlink, not a mirror")
+    if not path.exists():
+        return False
+    # rmtree unlinks symlinks found inside rather than following them.
+    shutil.rmtree(path)
+    return True
 
 
 def open_mirror(path: Path, url: str, branch: str) -> GitRepo:

@@ -110,8 +110,11 @@ def update_project(principal: Principal, project: Project, changes: dict[str, An
     return project
 
 
-def delete_project(principal: Principal, project: Project) -> None:
-    """Delete a project with its repos and their commits."""
+def delete_project(principal: Principal, project: Project) -> list[str]:
+    """Delete a project with its repos and their commits; returns the repos' ids.
+
+    The caller removes their mirrors once the delete has committed.
+    """
     principal.require_scope("write:repos")
     audit.record(
         "project_deleted",
@@ -119,6 +122,8 @@ def delete_project(principal: Principal, project: Project) -> None:
         target=("project", str(project.id)),
         data={"name": project.name},
     )
-    for repo in db.session.scalars(sa.select(Repo).where(Repo.project_id == project.id)):
+    repos = list(db.session.scalars(sa.select(Repo).where(Repo.project_id == project.id)))
+    for repo in repos:
         db.session.delete(repo)
     db.session.delete(project)
+    return [repo.id for repo in repos]

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 METHOD = "pull_celery"
 ACTOR = "pull-worker"
+#: A sync ends moments after its last check of the repo; a delete waits this
+#: long for it (tries x pause) before leaving the mirror to that sync.
+LOCK_TRIES_ON_DELETE = 10
+LOCK_RETRY_PAUSE = 0.05
 
 
 class PullStoppedError(GitLeagueError):
@@ -58,6 +62,7 @@ class PullOutcome:
     message: str = ""
     received: int = 0
     inserted: int = 0
+    corrected: int = 0  # shallow-boundary rows (stored by a push) replaced by the full commit
     duplicates: int = 0
     rejected: int = 0
     head_sha: str | None = None
@@ -69,23 +74,50 @@ class PullOutcome:
 
 
 @contextlib.contextmanager
-def repo_lock(mirror_dir: str, repo_id: str) -> Iterator[bool]:
+def repo_lock(mirror_dir: str, repo_id: str, *, tries: int = 1) -> Iterator[bool]:
     """An exclusive, non-blocking per-repo lock; yields whether it was taken.
 
     A file lock: the kernel drops it when its process dies, so a killed
-    worker never leaves a repo locked.
+    worker never leaves a repo locked. With ``tries`` above one, a taken
+    lock is tried again that many times, :data:`LOCK_RETRY_PAUSE` apart.
     """
     Path(mirror_dir).mkdir(parents=True, exist_ok=True)
     fd = os.open(Path(mirror_dir) / f"{repo_id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+        yield _flock(fd, tries)
     finally:
         os.close(fd)
+
+
+def _flock(fd: int, tries: int) -> bool:
+    for attempt in range(tries):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if attempt + 1 < tries:
+                time.sleep(LOCK_RETRY_PAUSE)
+    return False
+
+
+def forget_mirror(mirror_dir: str, repo_id: str) -> None:
+    """Remove the mirror of ``repo_id``, whose delete has committed; never raises.
+
+    Takes the repo's lock so that no sync is writing the folder meanwhile.
+    A sync holding it for longer than a short wait removes the mirror itself
+    when it ends (it finds the repo gone: see :func:`run`). A mirror that
+    cannot be removed is logged and left: the delete itself has succeeded.
+    The ``.lock`` file stays: unlinking a lock file others may hold open
+    would let two syncs of a re-created id run at once.
+    """
+    try:
+        if not os.path.lexists(git_remote.checked_mirror_path(mirror_dir, repo_id)):
+            return  # a push repo, or never pulled: no lock file to create for nothing
+        with repo_lock(mirror_dir, repo_id, tries=LOCK_TRIES_ON_DELETE) as locked:
+            if locked:
+                git_remote.remove_mirror(mirror_dir, repo_id)
+    except (OSError, ValueError) as exc:
+        log.warning("mirror of deleted repository %s left in place: %s", repo_id, exc)
 
 
 def run(repo_id: str, config: Any) -> PullOutcome:
@@ -97,7 +129,30 @@ def run(repo_id: str, config: Any) -> PullOutcome:
     with repo_lock(config["GITLEAGUE_MIRROR_DIR"], repo_id) as locked:
         if not locked:
             return PullOutcome(repo_id, "busy", "another sync of this repository is running")
-        return _run_locked(repo_id, config)
+        try:
+            return _run_locked(repo_id, config)
+        finally:
+            _drop_mirror_if_deleted(config["GITLEAGUE_MIRROR_DIR"], repo_id)
+
+
+def _drop_mirror_if_deleted(mirror_dir: str, repo_id: str) -> None:
+    """Remove the mirror of a repo deleted while this sync held its lock.
+
+    Its delete could not take the lock, so the mirror (which this sync may
+    have just made or fetched into) is ours to remove. Checked on every exit,
+    a failed one too, while the lock is still held.
+    """
+    if not os.path.lexists(git_remote.mirror_path(mirror_dir, repo_id)):
+        return
+    try:
+        db.session.rollback()  # a fresh read, whatever this sync left open
+        gone = db.session.scalar(sa.select(Repo.id).where(Repo.id == repo_id)) is None
+        db.session.rollback()  # end the read (on SQLite it would hold the write lock)
+        if gone:
+            git_remote.remove_mirror(mirror_dir, repo_id)
+    except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
+        # Never mask the sync's own outcome or error; the mirror is only disk space.
+        log.warning("repo %s: mirror not checked for removal: %s", repo_id, exc)
 
 
 def _locked_repo(repo_id: str) -> Repo | None:
@@ -229,6 +284,7 @@ def _store_batch(repo_id: str, run: SyncRun, batch: list[dict], outcome: PullOut
     db.session.commit()
     outcome.received += result.received
     outcome.inserted += result.inserted
+    outcome.corrected += result.corrected
     outcome.duplicates += result.duplicates
     outcome.rejected += len(result.rejected)
 

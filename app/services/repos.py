@@ -198,7 +198,11 @@ def update_repo(principal: Principal, repo: Repo, changes: dict[str, Any]) -> Re
 
 
 def delete_repo(principal: Principal, repo: Repo) -> None:
-    """Delete a repo and its commits."""
+    """Delete a repo and its commits.
+
+    Its pull mirror is not touched here: the caller removes it with
+    :func:`app.services.pull_sync.forget_mirror` once the delete has committed.
+    """
     principal.require_scope("write:repos")
     audit.record("repo_deleted", actor=principal, repo_id=repo.id, data={"name": repo.name})
     rollup.forget_repo(db.session.connection(), repo.project_id, repo.id)

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ..db import db, utcnow
 from ..errors import GitLeagueError
 from ..models import Repo
-from ..services import credentials
+from ..services import credentials, pull_sync
 from ..services import league as engine
 from ..services import projects as project_svc
 from ..services import repos as svc
@@ -158,6 +158,8 @@ def delete_repo(repo_id: str) -> Response | str:
     if request.method == "POST":
         svc.delete_repo(who, found)
         db.session.commit()
+        # Only once the delete has committed: a failed commit keeps repo and mirror.
+        pull_sync.forget_mirror(current_app.config["GITLEAGUE_MIRROR_DIR"], repo_id)
         flash(f"Deleted {found.name} ({found.id}) and its commits.", "ok")
         return redirect(url_for("web.repos", project_id=project_id))
     return render_template("web/confirm.html", form=ConfirmForm(), title="Delete repository",
