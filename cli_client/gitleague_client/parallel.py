@@ -49,13 +49,13 @@ CHUNK_COMMITS = 1000
 CHUNK_MIN_COMMITS = 16
 #: Chunks queued or running per worker.
 CHUNKS_PER_WORKER = 2
-#: Object cache of each worker (as one process alone: objects.CACHE_BYTES, 32 MiB).
-#: Same benchmark, peak RSS of both workers and CPU time: 64 MiB each, 224 MB;
-#: 48 MiB, 186 MB for the same CPU time; 32 MiB, 151 MB and 3-7% more CPU time;
-#: 24 MiB (30,000 commits), 19% more. 32 MiB keeps two workers, the parent and
-#: multiprocessing's resource tracker under 300 MB at 80,000 commits with huge diffs
-#: (40 MiB: 325 MB).
-WORKER_CACHE_BYTES = 32 * 1024 * 1024
+#: Object cache of each worker (one process alone: objects.CACHE_BYTES, 32 MiB).
+#: Idle machine, two workers, peak of all processes at once: 32 MiB each, git.git
+#: (72,866 commits) 316 MB, the generated 20,000 commits 236 MB; 24 MiB, 293 MB and
+#: 225 MB, for 4.5% more CPU time on the generated history (19.3 s against 18.5 s,
+#: medians of 3) and none measurable on git.git. 24 MiB keeps two workers, the
+#: parent and multiprocessing's resource tracker under 300 MB on both.
+WORKER_CACHE_BYTES = 24 * 1024 * 1024
 
 
 def chunk_sizes(commits: int, workers: int) -> Iterator[int]:
