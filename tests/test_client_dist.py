@@ -39,6 +39,9 @@ def test_the_wheel_of_the_shipped_client_is_served_without_auth(wheel_app: Any) 
     wheel = zipfile.ZipFile(io.BytesIO(data))
     names = wheel.namelist()
     assert "gitleague_client/cli.py" in names and not [n for n in names if "tests/" in n]
+    # One wheel for every platform: no compiled module, even beside an editable build.
+    assert "gitleague_client/xdlsplit.py" in names
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".c"))]
     metadata = wheel.read(f"gitleague_client-{version}.dist-info/METADATA").decode()
     assert f"Version: {version}" in metadata and "Name: gitleague-client" in metadata
     again = http.get(f"/client/{name}")  # from the cache now

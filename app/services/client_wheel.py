@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -87,8 +88,9 @@ def wheel_path(cache_dir: Path, source: Path = CLIENT_SOURCE) -> Path:
 def _digest(source: Path) -> str:
     """A digest of what goes into the wheel, so a changed source is built again."""
     digest = hashlib.sha256()
-    for path in sorted([source / "pyproject.toml", *source.glob("gitleague_client/*")]):
-        if path.is_file():
+    files = [source / "pyproject.toml", source / "setup.py", *source.glob("gitleague_client/*")]
+    for path in sorted(files):
+        if path.is_file() and path.suffix != ".so":  # an editable install's builds
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -110,13 +112,18 @@ def _build(source: Path, target: Path) -> None:
         shutil.copytree(
             source,
             src,
-            ignore=shutil.ignore_patterns("tests", "__pycache__", "*.egg-info", "build"),
+            ignore=shutil.ignore_patterns("tests", "__pycache__", "*.egg-info", "build", "*.so"),
         )
         out = Path(tmp) / "dist"
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                "--no-index", "--disable-pip-version-check", "-q", "-w", str(out), str(src)]  # fmt: skip
+        # One wheel for every platform: the compiled build (cli_client/setup.py)
+        # is for installs from source, where pip compiles for the machine.
+        env = {**os.environ, "GITLEAGUE_CLIENT_PURE": "1"}
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT, env=env
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ClientBuildError(f"building the client wheel failed: {exc}") from None
         built = out / target.name

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -34,6 +35,24 @@ import pytest
 # environment running the tests, import it from the source tree.
 if importlib.util.find_spec("gitleague_client") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+@pytest.fixture(scope="session")
+def xdlsplit_source() -> ModuleType:
+    """``gitleague_client/xdlsplit.py`` run from source, even where a compiled build shadows it.
+
+    Loaded under another name: its globals and classes can be patched (a
+    compiled module's cannot) and it can be compared with the compiled one.
+    """
+    spec = importlib.util.spec_from_file_location(
+        "gitleague_client._xdlsplit_source",
+        Path(__file__).resolve().parents[1] / "gitleague_client" / "xdlsplit.py",
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 GITCONFIG = """\
 [user]

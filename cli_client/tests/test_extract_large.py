@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 import subprocess
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from gitleague_client import xdlsplit
 from gitleague_client.linediff import count_changes
 
 WORDS = b"var function return this value node index data result event".split()
@@ -89,8 +89,14 @@ def test_huge_edits_equal_git(tmp_path: Path, case: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_box_lcs_shortcut_equals_the_port(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
-    """Boxes solved by the bit-parallel LCS give what the port of xdl_split gives."""
+def test_box_lcs_shortcut_equals_the_port(
+    monkeypatch: pytest.MonkeyPatch, xdlsplit_source: ModuleType, seed: int
+) -> None:
+    """Boxes solved by the bit-parallel LCS give what the port of xdl_split gives.
+
+    Run on the source module, which can be patched (test_compiled.py compares the build).
+    """
+    xdlsplit = xdlsplit_source
     rng = random.Random(seed)
     pairs = []
     for _ in range(25):
@@ -104,12 +110,15 @@ def test_box_lcs_shortcut_equals_the_port(monkeypatch: pytest.MonkeyPatch, seed:
     assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
 
 
-def test_replayed_searches_give_what_fresh_searches_give(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replayed_searches_give_what_fresh_searches_give(
+    monkeypatch: pytest.MonkeyPatch, xdlsplit_source: ModuleType
+) -> None:
     """A box's search replayed from the previous box's (same corner) equals a fresh one.
 
     Rewrites large enough for the cut-off (and, past 65,536 lines in all, for
     the long-snake heuristic), where boxes split at their cut-off share a corner.
     """
+    xdlsplit = xdlsplit_source
     rng = random.Random(5)
     pairs = []
     for n, alphabet, keep in ((6000, 5000, 0.3), (20000, 50, 0.9), (36000, 100000, 0.9)):
