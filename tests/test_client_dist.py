@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,38 @@ def test_the_wheel_of_the_shipped_client_is_served_without_auth(wheel_app: Any) 
     again.close()
     missing = http.get("/client/gitleague_client-0.1.0-py3-none-any.whl")
     assert missing.status_code == 404 and name in missing.json["error"]["message"]
+    assert http.get("/client/gitleague_client-0.1.0.tar.gz").status_code == 404
+
+
+def test_the_source_archive_is_served_and_builds(wheel_app: Any, tmp_path: Path) -> None:
+    """The sdist holds what a build needs (no tests, no compiled modules) and pip builds it."""
+    http = wheel_app.test_client()
+    info = http.get("/client/").json
+    name = f"gitleague_client-{info['version']}.tar.gz"
+    assert info["sdist"] == name and info["sdist_install"] == f"pipx install {info['sdist_url']}"
+    resp = http.get(f"/client/{name}")
+    data = resp.get_data()
+    resp.close()
+    assert resp.status_code == 200 and resp.mimetype == "application/gzip"
+    again = http.get(f"/client/{name}")
+    assert again.get_data() == data  # the same bytes from the cache
+    again.close()
+    archive = tmp_path / name
+    archive.write_bytes(data)
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        assert {m.mtime for m in tar.getmembers()} == {0}  # reproducible
+    root = name.removesuffix(".tar.gz")
+    for needed in ("pyproject.toml", "setup.py", "README.md", "gitleague_client/xdlsplit.py"):
+        assert f"{root}/{needed}" in names
+    assert not [n for n in names if "/tests/" in n or n.endswith((".so", ".pyc"))]
+    # Built as pip builds an sdist (pure here to stay quick: CI's install compiles).
+    env = {**os.environ, "GITLEAGUE_CLIENT_PURE": "1"}
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--no-index", "-q", "-w", str(tmp_path / "out"), str(archive)],
+                   check=True, env=env, capture_output=True)  # fmt: skip
+    built = list((tmp_path / "out").glob("gitleague_client-*.whl"))
+    assert [w.name for w in built] == [f"gitleague_client-{info['version']}-py3-none-any.whl"]
 
 
 def test_a_changed_source_is_built_again(tmp_path: Path) -> None:

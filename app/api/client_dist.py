@@ -29,8 +29,13 @@ def _install_command(dist: client_wheel.ClientDist) -> str:
 
 @bp.get("/client/")
 def client_info() -> Any:
-    """The shipped client's version, wheel URL and one-line install command."""
+    """The shipped client's version, wheel URL and one-line install command.
+
+    ``sdist`` is the same client as source, for machines with a C compiler
+    (pip compiles its line diff for huge edits there).
+    """
     dist = client_wheel.client_dist()
+    sdist_url = f"{request.host_url}client/{dist.sdist}"
     return jsonify(
         name="gitleague-client",
         version=dist.version,
@@ -38,21 +43,28 @@ def client_info() -> Any:
         url=f"{request.host_url}client/{dist.filename}",
         install=_install_command(dist),
         pip_install=f"pip install {request.host_url}client/{dist.filename}",
+        sdist=dist.sdist,
+        sdist_url=sdist_url,
+        sdist_install=f"pipx install {sdist_url}",
     )
 
 
 @bp.get("/client/<filename>")
 def client_wheel_file(filename: str) -> Any:
-    """The wheel itself (built on the first request)."""
+    """The wheel (built on the first request) or the source archive."""
     dist = client_wheel.client_dist()
-    if filename != dist.filename:
-        raise NotFoundError(f"no such file; this server ships {dist.filename}")
-    cache = current_app.config.get("GITLEAGUE_CLIENT_WHEEL_DIR") or (
-        Path(current_app.instance_path) / "client-wheel"
+    cache = Path(
+        current_app.config.get("GITLEAGUE_CLIENT_WHEEL_DIR")
+        or Path(current_app.instance_path) / "client-wheel"
     )
-    path = client_wheel.wheel_path(Path(cache))
-    return send_file(path, mimetype="application/zip", as_attachment=True,
-                     download_name=dist.filename, max_age=3600)  # fmt: skip
+    if filename == dist.filename:
+        path, mimetype = client_wheel.wheel_path(cache), "application/zip"
+    elif filename == dist.sdist:
+        path, mimetype = client_wheel.sdist_path(cache), "application/gzip"
+    else:
+        raise NotFoundError(f"no such file; this server ships {dist.filename} and {dist.sdist}")
+    return send_file(path, mimetype=mimetype, as_attachment=True,
+                     download_name=filename, max_age=3600)  # fmt: skip
 
 
 @bp.route(

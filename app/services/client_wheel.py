@@ -1,4 +1,4 @@
-"""The gitleague-client wheel this server ships: built once from ``cli_client/``.
+"""The gitleague-client this server ships: a wheel and a source archive of ``cli_client/``.
 
 The server serves the client it was released with, so a commissioner installs the
 one that speaks its protocol (not the unrelated ``gitleague-client`` 0.1.0 on the
@@ -6,6 +6,10 @@ public index). The wheel is built on first request with the project's own build
 backend (``pip wheel``, no build isolation, no index: no network), from a copy of
 the source, into a cache folder keyed by a digest of that source; concurrent
 workers build it once, under a file lock.
+
+The wheel is pure Python, one file for every platform. The source archive
+(an sdist) is for machines with a C compiler: pip builds it there and compiles
+the diff's hottest module with mypyc (``cli_client/setup.py``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,10 @@ log = logging.getLogger(__name__)
 CLIENT_SOURCE = Path(__file__).resolve().parents[2] / "cli_client"
 #: A build takes seconds; one stuck for this long is given up.
 BUILD_TIMEOUT = 300
+
+#: The files of cli_client/ a build reads, beside the package.
+_TOP_FILES = ("pyproject.toml", "setup.py", "README.md", "LICENSE")
+_PACKAGE_SUFFIXES = {".py", ".typed"}
 
 _VERSION_RE = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
 
@@ -50,6 +59,11 @@ class ClientDist:
     version: str
     filename: str
 
+    @property
+    def sdist(self) -> str:
+        """File name of the source archive."""
+        return f"gitleague_client-{self.version}.tar.gz"
+
 
 def client_dist(source: Path = CLIENT_SOURCE) -> ClientDist:
     """Version and wheel name of the client in ``source``; 404 when it is not there."""
@@ -66,15 +80,23 @@ def client_dist(source: Path = CLIENT_SOURCE) -> ClientDist:
 
 def wheel_path(cache_dir: Path, source: Path = CLIENT_SOURCE) -> Path:
     """The built wheel, building it first when this source was never built here."""
-    dist = client_dist(source)
-    target = cache_dir / _digest(source) / dist.filename
+    return _cached(cache_dir, source, client_dist(source).filename, _build)
+
+
+def sdist_path(cache_dir: Path, source: Path = CLIENT_SOURCE) -> Path:
+    """The source archive, packed first when this source was never packed here."""
+    return _cached(cache_dir, source, client_dist(source).sdist, _pack)
+
+
+def _cached(cache_dir: Path, source: Path, name: str, make: Callable[[Path, Path], None]) -> Path:
+    target = cache_dir / _digest(source) / name
     if target.is_file():
         return target
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with _locked(cache_dir / ".lock"):
-            if not target.is_file():  # another worker may have built it meanwhile
-                _build(source, target)
+            if not target.is_file():  # another worker may have made it meanwhile
+                make(source, target)
     except OSError as exc:  # the operator's folder: missing rights, a file in the way
         # The path goes to the log, not to the anonymous caller.
         log.error("client wheel folder %s is unusable: %s", cache_dir, exc)
@@ -85,14 +107,42 @@ def wheel_path(cache_dir: Path, source: Path = CLIENT_SOURCE) -> Path:
     return target
 
 
+def _source_files(source: Path) -> list[Path]:
+    """What a build of the client reads: its metadata and package, not tests or builds.
+
+    An editable install leaves compiled modules (``*.so``) beside the source;
+    they are the builder's machine's, never shipped.
+    """
+    files = [source / name for name in _TOP_FILES]
+    files += [
+        path
+        for path in (source / "gitleague_client").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix in _PACKAGE_SUFFIXES
+    ]
+    return sorted(path for path in files if path.is_file())
+
+
 def _digest(source: Path) -> str:
-    """A digest of what goes into the wheel, so a changed source is built again."""
+    """A digest of the source, so a changed source is built again."""
     digest = hashlib.sha256()
-    files = [source / "pyproject.toml", source / "setup.py", *source.glob("gitleague_client/*")]
-    for path in sorted(files):
-        if path.is_file() and path.suffix != ".so":  # an editable install's builds
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in _source_files(source):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _pack(source: Path, target: Path) -> None:
+    """A reproducible ``.tar.gz`` of the source (pip builds it as an sdist)."""
+    root = target.name.removesuffix(".tar.gz")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".tmp")
+    with tarfile.open(partial, "w:gz") as tar:
+        for path in _source_files(source):
+            info = tar.gettarinfo(path, f"{root}/{path.relative_to(source).as_posix()}")
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with open(path, "rb") as handle:
+                tar.addfile(info, handle)
+    partial.replace(target)
 
 
 @contextmanager
@@ -109,11 +159,10 @@ def _build(source: Path, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="client-build-", dir=target.parent.parent) as tmp:
         # A copy: setuptools writes build/ and *.egg-info beside the source it builds.
         src = Path(tmp) / "src"
-        shutil.copytree(
-            source,
-            src,
-            ignore=shutil.ignore_patterns("tests", "__pycache__", "*.egg-info", "build", "*.so"),
-        )
+        for path in _source_files(source):
+            copy = src / path.relative_to(source)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy)
         out = Path(tmp) / "dist"
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                "--no-index", "--disable-pip-version-check", "-q", "-w", str(out), str(src)]  # fmt: skip

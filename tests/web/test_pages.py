@@ -244,6 +244,7 @@ def test_get_the_client_yaml_lists_push_repos(client: Any, seed: Any) -> None:
     login(client, "ann@example.org")
     page = client.get("/get-client").get_data(as_text=True)
     assert "pipx install http://localhost/client/gitleague_client-" in page
+    assert 'href="/client/gitleague_client-' in page and '.tar.gz"' in page  # the sdist link
     resp = client.get("/get-client/repos.yaml")
     assert "attachment" in resp.headers["Content-Disposition"]
     data = yaml.safe_load(resp.get_data(as_text=True))
