@@ -23,17 +23,31 @@ COMPILED = ["gitleague_client/xdlsplit.py"]
 class OptionalBuildExt(build_ext):
     """``build_ext`` whose failure falls back to the pure-Python module."""
 
+    failed = False
+
     def run(self) -> None:
         try:
             super().run()
         except Exception as exc:  # a missing compiler surfaces as several error types
-            _skip(exc)
+            self._give_up(exc)
 
     def build_extension(self, ext) -> None:
+        if self.failed:
+            return
         try:
             super().build_extension(ext)
         except Exception as exc:
-            _skip(exc)
+            self._give_up(exc)
+
+    def _give_up(self, exc: Exception) -> None:
+        # mypyc makes two extensions of a module (a shim importing a shared
+        # library of compiled code): keep both or neither, else the import fails.
+        self.failed = True
+        _skip(exc)
+        for ext in self.extensions:
+            built = self.get_ext_fullpath(ext.name)
+            if os.path.exists(built):
+                os.remove(built)
 
 
 def _skip(exc: Exception) -> None:
