@@ -59,6 +59,11 @@ class ClientDist:
     version: str
     filename: str
 
+    @classmethod
+    def of(cls, version: str) -> ClientDist:
+        """The client of ``version``, with its wheel's file name."""
+        return cls(version, f"gitleague_client-{version}-py3-none-any.whl")
+
     @property
     def sdist(self) -> str:
         """File name of the source archive."""
@@ -74,8 +79,7 @@ def client_dist(source: Path = CLIENT_SOURCE) -> ClientDist:
         match = None
     if match is None:
         raise NotFoundError("this server was installed without the gitleague-client source")
-    version = match.group(1)
-    return ClientDist(version, f"gitleague_client-{version}-py3-none-any.whl")
+    return ClientDist.of(match.group(1))
 
 
 def wheel_path(cache_dir: Path, source: Path = CLIENT_SOURCE) -> Path:

@@ -12,6 +12,7 @@ from ..db import db
 from ..errors import GitLeagueError
 from ..services import api_keys as svc
 from ..services.client_config import client_projects, repos_yaml
+from ..services.client_wheel import ClientDist
 from ..services.pagination import paginate
 from . import bp
 from .forms import ApiKeyForm, ConfirmForm
@@ -63,12 +64,15 @@ def revoke_api_key(key_id: int) -> Response | str:
                            action="Revoke key", back=url_for("web.api_keys"))  # fmt: skip
 
 
+#: The client this server ships (its file names).
+_CLIENT = ClientDist.of(client_version)
+
+
 def _install_command() -> str:
     configured = current_app.config.get("GITLEAGUE_CLIENT_INSTALL_COMMAND")
     if configured:
         return str(configured)
-    wheel = f"gitleague_client-{client_version}-py3-none-any.whl"
-    return f"pipx install {request.host_url}client/{wheel}"
+    return f"pipx install {request.host_url}client/{_CLIENT.filename}"
 
 
 @bp.route("/get-client")
@@ -78,7 +82,8 @@ def get_client() -> str:
     projects = client_projects(principal())
     text = repos_yaml(projects, request.host_url.rstrip("/"))
     return render_template("web/client.html", install=_install_command(), yaml_text=text,
-                           projects=projects, version=client_version)  # fmt: skip
+                           projects=projects, version=client_version,
+                           sdist=_CLIENT.sdist)  # fmt: skip
 
 
 @bp.route("/get-client/repos.yaml")

@@ -9,8 +9,8 @@ its counts. The port mirrors the C code's names and steps.
 What keeps it affordable in Python:
 
 - each step of a search computes all its diagonals in one loop over slices of
-  the value arrays (the C code's reads and writes, without per-diagonal index
-  arithmetic), and the paths' meeting is checked on slices afterwards;
+  the previous step's values, writing its own in place as the C code does, and
+  the paths' meeting is checked on slices afterwards;
 - a box split at its cut-off leaves a sub-box with the same end (or start):
   the search from that corner is the same as the one just made, as long as it
   never came near the side that moved, so its recorded steps are replayed
@@ -253,7 +253,10 @@ def _forward(
     h1: list[int], h2: list[int], kvd: list[int],
     fmin: int, fmax: int, lim1: int, lim2: int, base: int, track: bool,
 ) -> bool:  # fmt: skip
-    """One forward step: the furthest point of each diagonal, and whether a long snake was seen."""
+    """One forward step, written into ``kvd``: the furthest point of each diagonal.
+
+    Returns whether a long snake was seen.
+    """
     got_snake = False
     d = fmin - base
     j = fmin
@@ -279,7 +282,7 @@ def _backward(
     h1: list[int], h2: list[int], kvd: list[int],
     bmin: int, bmax: int, off1: int, off2: int, base: int, track: bool,
 ) -> bool:  # fmt: skip
-    """One backward step (towards the box's start)."""
+    """One backward step (towards the box's start), written into ``kvd`` likewise."""
     got_snake = False
     d = bmin - base
     j = bmin
