@@ -37,4 +37,7 @@ ensure_services
 "$VENV/bin/ruff" format --check app cli_client scripts tests bench
 "$VENV/bin/mypy" app/sync_methods cli_client/gitleague_client
 
-exec "$VENV/bin/python" -m pytest "$@"
+# Tests run in one process per CPU (pytest-xdist): much of the suite waits on
+# real servers, workers and timers, and each process gets its own databases,
+# ports and temporary folders. GITLEAGUE_TEST_WORKERS=0 runs them in this one.
+exec "$VENV/bin/python" -m pytest -n "${GITLEAGUE_TEST_WORKERS:-auto}" --dist worksteal "$@"

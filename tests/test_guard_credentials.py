@@ -121,6 +121,7 @@ def test_load_gives_back_what_was_set(app, repo_id):
         ("", "cannot decrypt credentials: GITLEAGUE_ENCRYPTION_KEYS is not set"),
         (Fernet.generate_key().decode(), "cannot decrypt credentials: none of"),
     ],
+    ids=["no-keys", "wrong-key"],  # the generated key differs per pytest-xdist worker
 )
 def test_unusable_credentials_fail_closed(app, repo_id, keys, message):
     with app.app_context():
