@@ -106,8 +106,36 @@ def test_box_lcs_shortcut_equals_the_port(
         keep = rng.choice([0.3, 0.7, 0.95])
         pairs.append((a, [x if rng.random() < keep else rng.randrange(alphabet) for x in a]))
     fast = [xdlsplit.changed_counts(a, b) for a, b in pairs]
-    monkeypatch.setattr(xdlsplit, "BOX_LCS_CELLS", 0)
+    monkeypatch.setattr(xdlsplit, "GREEDY_MAX_COST", -1)  # the LCS alone
     assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
+    monkeypatch.setattr(xdlsplit, "BOX_LCS_CELLS", 0)  # the port alone
+    assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_greedy_box_cost_is_minimal_or_refused(xdlsplit_source: ModuleType, compiled: bool) -> None:
+    """``_greedy_cost`` on a box inside longer lists: the minimal cost, or -1 past its bound."""
+    from gitleague_client import xdlsplit as built
+    from gitleague_client.myers import edit_cost
+
+    xdlsplit = built if compiled else xdlsplit_source
+    rng = random.Random(4)
+    seen = {True: 0, False: 0}
+    for _ in range(300):
+        a = [rng.randrange(rng.choice([3, 30, 3000])) for _ in range(rng.randint(0, 400))]
+        b = [x for x in a if rng.random() < 0.9] + [
+            rng.randrange(30) for _ in range(rng.randint(0, 5))
+        ]
+        if rng.random() < 0.2:
+            rng.shuffle(b)
+        off1, off2 = rng.randint(0, len(a)), rng.randint(0, len(b))
+        lim1, lim2 = rng.randint(off1, len(a)), rng.randint(off2, len(b))
+        max_d = rng.choice([0, 1, 16, 128])
+        cost = edit_cost(a[off1:lim1], b[off2:lim2])
+        got = xdlsplit._greedy_cost(a, b, off1, lim1, off2, lim2, max_d)
+        assert got == (cost if cost <= max_d else -1), (off1, lim1, off2, lim2, max_d)
+        seen[got >= 0] += 1
+    assert min(seen.values()) > 30  # both answers were given
 
 
 def test_replayed_searches_give_what_fresh_searches_give(
