@@ -12,7 +12,8 @@ counts are concerned:
 3. Lines of the rest that appear nowhere in the other file, and frequent lines
    sitting among such lines, are discarded as changed (``xdl_cleanup_records``).
    The discarded frequent lines are why git's counts are sometimes not those
-   of a minimal diff, so this step is ported faithfully.
+   of a minimal diff, so this step is ported faithfully (its last pass, in
+   loops that the client's build compiles, is xdlclean.py).
 4. The kept lines are compared by Myers' greedy algorithm with snakes followed
    by slice compares (C speed), so a few-line edit costs a few steps however
    long the file. That equals xdiff's Myers result whenever xdiff's cost
@@ -28,19 +29,17 @@ without changing how many there are, so it does not matter for counts.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import chain, compress, count, repeat
 from operator import add, not_
 
 from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, lcs_length
+from .xdlclean import kept_marks
 from .xdlsplit import numbered_changed_counts
 
-# xdiff's constants (xprepare.c, xdiffi.c).
-_KPDIS_RUN = 4
+# xdiff's constant (xprepare.c).
 _MAX_EQLIMIT = 1024
-_SIMSCAN_WINDOW = 100
 # With fewer distinct lines to count than this, searching the file for each is
 # cheaper than splitting the unchanged part of the file into lines.
 _FIND_MAX_KEYS = 8
@@ -343,70 +342,6 @@ def _dis(
     return bytes(map(value.__getitem__, lines))
 
 
-# Where an unmatched (0) and a frequent (2) line touch: only a frequent line in
-# a run of 0s and 2s that holds both can be discarded, and such a run has one.
-_BOUNDARY = re.compile(rb"\x00\x02|\x02\x00")
-
-
 def _keep(lines: list[bytes], dis: bytes) -> list[bytes]:
     """The lines xdiff keeps: dis 1, and dis 2 unless inside an unmatched run."""
-    dropped = [
-        i
-        for s, e in _mixed_runs(dis)
-        for i in _positions(dis, 2, s, e)
-        if _clean_mmatch(dis, i, s, e - 1)
-    ]
-    if dropped:
-        marks = bytearray(dis)
-        for i in dropped:
-            marks[i] = 0
-        dis = bytes(marks)
-    return list(compress(lines, dis))
-
-
-def _mixed_runs(dis: bytes) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each run of 0s and 2s that holds both.
-
-    Found from the places where a 0 and a 2 touch, which are few, rather than
-    by visiting every run: a rewritten file has tens of thousands of runs.
-    """
-    end = -1
-    for touch in _BOUNDARY.finditer(dis):
-        at = touch.start()
-        if at < end:
-            continue  # in the run just yielded
-        start = dis.rfind(b"\1", 0, at) + 1
-        end = dis.find(b"\1", at)
-        if end < 0:
-            end = len(dis)
-        yield start, end
-
-
-def _positions(data: bytes, value: int, start: int, end: int) -> Iterator[int]:
-    """Indexes of ``value`` in ``data[start:end]``, found by C-level search."""
-    needle = bytes((value,))
-    i = data.find(needle, start, end)
-    while i >= 0:
-        yield i
-        i = data.find(needle, i + 1, end)
-
-
-def _clean_mmatch(dis: bytes, i: int, s: int, e: int) -> bool:
-    """``xdl_clean_mmatch``: is frequent line ``i`` inside an unmatched run?
-
-    ``dis[s:e + 1]`` is the run of 0s and 2s around ``i``. xdiff walks from
-    ``i`` both ways, at most ``_SIMSCAN_WINDOW`` lines, counting unmatched
-    (0) and frequent (2) lines until a line of any other kind: within the
-    run that is counting bytes, which ``bytes.count`` does in C.
-    """
-    lo = max(s, i - _SIMSCAN_WINDOW)
-    before = dis.count(b"\0", lo, i)
-    if not before:
-        return False
-    hi = min(e, i + _SIMSCAN_WINDOW)
-    after = dis.count(b"\0", i + 1, hi + 1)
-    if not after:
-        return False
-    # Frequent lines on both sides, each side's count starting at 1 as in xdiff.
-    frequent = 2 + (i - lo - before) + (hi - i - after)
-    return frequent * _KPDIS_RUN < frequent + before + after
+    return list(compress(lines, kept_marks(dis)))

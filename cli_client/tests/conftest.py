@@ -37,21 +37,32 @@ if importlib.util.find_spec("gitleague_client") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-@pytest.fixture(scope="session")
-def xdlsplit_source() -> ModuleType:
-    """``gitleague_client/xdlsplit.py`` run from source, even where a compiled build shadows it.
+def load_source(name: str) -> ModuleType:
+    """``gitleague_client/<name>.py`` run from source, even where a compiled build shadows it.
 
     Loaded under another name: its globals and classes can be patched (a
     compiled module's cannot) and it can be compared with the compiled one.
     """
     spec = importlib.util.spec_from_file_location(
-        "gitleague_client._xdlsplit_source",
-        Path(__file__).resolve().parents[1] / "gitleague_client" / "xdlsplit.py",
+        f"gitleague_client._{name}_source",
+        Path(__file__).resolve().parents[1] / "gitleague_client" / f"{name}.py",
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def xdlsplit_source() -> ModuleType:
+    """The source of xdlsplit.py (see :func:`load_source`)."""
+    return load_source("xdlsplit")
+
+
+@pytest.fixture(scope="session")
+def xdlclean_source() -> ModuleType:
+    """The source of xdlclean.py (see :func:`load_source`)."""
+    return load_source("xdlclean")
 
 
 GITCONFIG = """\

@@ -1,4 +1,4 @@
-"""The compiled build of ``xdlsplit`` (mypyc, see cli_client/setup.py) against its source.
+"""The compiled modules (``xdlsplit``, ``xdlclean``: mypyc, see cli_client/setup.py) against their source.
 
 The tests of the other modules run whichever the interpreter imports (the
 compiled module where it was built); these check that the two agree and that
@@ -14,30 +14,33 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from gitleague_client import xdlsplit
+from gitleague_client import xdlclean, xdlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+COMPILED_MODULES = (xdlsplit, xdlclean)
 COMPILED = not xdlsplit.__file__.endswith(".py")
-XDLSPLIT_SOURCE = Path(xdlsplit.__file__).with_name("xdlsplit.py")
 
 
 needs_compiled = pytest.mark.skipif(
     not COMPILED and not os.environ.get("CI"),
-    reason="xdlsplit is not compiled here (no C compiler, or GITLEAGUE_CLIENT_PURE=1)",
+    reason="the client is not compiled here (no C compiler, or GITLEAGUE_CLIENT_PURE=1)",
 )
 
 
 @needs_compiled
-def test_compiled_module_is_built_and_current() -> None:
-    """CI installs with a compiler: the extension must exist and be newer than its source.
+@pytest.mark.parametrize("module", COMPILED_MODULES, ids=lambda m: m.__name__)
+def test_compiled_module_is_built_and_current(module: ModuleType) -> None:
+    """CI installs with a compiler: each extension must exist and be newer than its source.
 
     An editable install keeps the extension beside the source; after an edit
     it would shadow the new code until ``pip install -e ./cli_client`` runs again.
     """
-    assert COMPILED, "xdlsplit was not compiled: see the pip install output"
-    assert Path(xdlsplit.__file__).stat().st_mtime >= XDLSPLIT_SOURCE.stat().st_mtime, (
-        f"{xdlsplit.__file__} is older than {XDLSPLIT_SOURCE}: run pip install -e ./cli_client"
+    built = Path(module.__file__ or "")
+    source = built.with_name(module.__name__.rsplit(".", 1)[1] + ".py")
+    assert built.suffix == ".so", f"{module.__name__} was not compiled: see the pip install output"
+    assert built.stat().st_mtime >= source.stat().st_mtime, (
+        f"{built} is older than {source}: run pip install -e ./cli_client"
     )
 
 
@@ -77,3 +80,13 @@ def test_compiled_equals_source_on_small_inputs(
     xdlsplit_source: ModuleType, a: list[int], b: list[int]
 ) -> None:
     assert xdlsplit.changed_counts(a, b) == xdlsplit_source.changed_counts(a, b)
+
+
+marks = st.lists(st.sampled_from([0, 1, 2, 2, 0]), max_size=600).map(bytes)
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(marks)
+def test_compiled_cleanup_equals_source(xdlclean_source: ModuleType, dis: bytes) -> None:
+    assert xdlclean.kept_marks(dis) == xdlclean_source.kept_marks(dis)

@@ -22,6 +22,7 @@ import pytest
 from dulwich.repo import Repo
 from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.linediff import count_changes
+from gitleague_client.myers import edit_cost
 from gitleague_client.objects import PackStore
 from gitleague_client.treediff import TreeDiff, canon_mode
 from gitleague_client.xdlsplit import changed_counts
@@ -326,6 +327,28 @@ def test_line_counts_equal_git_diff(tmp_path: Path, seed: int) -> None:
         ).stdout.split()
         expected = (int(out[0]), int(out[1])) if out else (0, 0)
         assert count_changes(old, new) == expected
+
+
+def test_frequent_line_among_changed_lines_is_discarded_as_git_does(tmp_path: Path) -> None:
+    """A blank line that is frequent in the other file, between changed lines, is
+    dropped before the Myers pass (``xdl_clean_mmatch``): git's counts are then
+    one line more each way than a minimal diff's. Found by a random search."""
+    kept = [b"o52645", b"", b"", b"o765095", b"o344323", b"o169254", b"", b"o541396", b""]
+    old = kept[:3] + [b"o113998", b"", b"o983035"] + kept[3:] + [b"o445962", b"", b""]
+    old += [b"o166442", b"o799086", b"", b"o697373", b"o76480", b"o567692", b"o284053"]
+    old += [b"o274415", b"o571413", b"", b"o144241", b"o768519"]
+    new = kept[:3] + [b"n91526", b"", b"n166062"] + kept[3:] + [b"n38299", b"", b""]
+    new += [b"o166442", b"n993431", b"", b"o697373", b"n137497", b"n546759", b"n527069"]
+    new += [b"n17657", b"n71624", b"", b"n708351", b"n953722"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"\n".join(old) + b"\n")
+    b.write_bytes(b"\n".join(new) + b"\n")
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
+    ).stdout.split()
+    assert (int(out[0]), int(out[1])) == (12, 12)
+    assert edit_cost(old, new) == 22  # the minimal diff: 11 and 11
+    assert count_changes(a.read_bytes(), b.read_bytes()) == (12, 12)
 
 
 # --------------------------------------------------------------------------
