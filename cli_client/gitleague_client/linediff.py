@@ -36,7 +36,7 @@ from operator import add, not_
 
 from .myers import EXACT_MAX_COST, bogosqrt, edit_cost, lcs_length
 from .xdlclean import kept_marks
-from .xdlsplit import numbered_changed_counts
+from .xdlsplit import COMPILED, minimal_cost, numbered_changed_counts
 
 # xdiff's constant (xprepare.c).
 _MAX_EQLIMIT = 1024
@@ -47,6 +47,12 @@ _FIND_MAX_KEYS = 8
 # git's Myers (measured: 20,000 x 20,000 lines, cost ~300: 44 ms against 16 ms;
 # 5,000 x 5,000: 2 ms against 8 ms).
 _LCS_MAX_CELLS = 10**8
+# Edit costs up to this are searched on the lines themselves (snakes by slice
+# compares); past it the lines are numbered first. Compiled, xdlsplit searches
+# numbers as C, so only the cheapest edits are worth the search on lines: a
+# git.git translation update costs thousands, and the search on lines spent
+# ~15 ms on each such file before giving up.
+_LINES_MAX_COST = 32 if COMPILED else EXACT_MAX_COST
 # Blocks up to this size are compared in one big-int XOR rather than bisected.
 _XOR_WINDOW = 2048
 
@@ -65,22 +71,36 @@ def count_changes(old: bytes, new: bytes) -> tuple[int, int]:
     n, m = len(keep_old), len(keep_new)
     # One method picked from the sizes: the greedy Myers for cheap edits; an
     # edit surely costlier than git's exact range goes straight to the port
-    # of git's own Myers; the bit-parallel LCS only where it is cheaper than
-    # that port.
+    # of git's own Myers; in between, a minimal diff of numbered lines.
     cost = None
     if abs(n - m) <= EXACT_MAX_COST:
-        cost = edit_cost(keep_old, keep_new, lcs=False)
+        cost = edit_cost(keep_old, keep_new, lcs=False, max_cost=_LINES_MAX_COST)
     if cost is None:
         # A costly edit: compare numbers, and let the lines go first (on a
         # 50,000-line rewrite they are much of the memory).
         h1, h2 = _numbered(keep_old, keep_new)
         del keep_old, keep_new
-        if abs(n - m) <= EXACT_MAX_COST and n * m <= _LCS_MAX_CELLS:
-            cost = n + m - 2 * lcs_length(h1, h2)
+        if abs(n - m) <= EXACT_MAX_COST:
+            cost = _minimal_numbered_cost(h1, h2)
         if cost is None or cost > EXACT_MAX_COST:
             cost = sum(numbered_changed_counts(h1, h2))
     lcs = (n + m - cost) // 2
     return new_total - lcs, old_total - lcs
+
+
+def _minimal_numbered_cost(h1: list[int], h2: list[int]) -> int | None:
+    """The minimal cost if it is within git's exact range and cheap to find, else None.
+
+    Compiled, Myers' greedy search on the numbers (a few milliseconds at
+    worst); pure Python, the bit-parallel LCS where it is cheaper than the
+    port of git's Myers (it costs the same whatever the edit).
+    """
+    if COMPILED:
+        cost = minimal_cost(h1, h2, EXACT_MAX_COST)
+        return cost if cost >= 0 else None
+    if len(h1) * len(h2) <= _LCS_MAX_CELLS:
+        return len(h1) + len(h2) - 2 * lcs_length(h1, h2)
+    return None
 
 
 def _numbered(a: list[bytes], b: list[bytes]) -> tuple[list[int], list[int]]:

@@ -46,18 +46,20 @@ def _run_length(a: Sequence[Hashable], i: int, b: Sequence[Hashable], j: int) ->
     return lo
 
 
-def edit_cost(a: Sequence[Hashable], b: Sequence[Hashable], lcs: bool = True) -> int | None:
+def edit_cost(
+    a: Sequence[Hashable], b: Sequence[Hashable], lcs: bool = True, max_cost: int = EXACT_MAX_COST
+) -> int | None:
     """Lines deleted plus lines added by a minimal diff of ``a`` and ``b``.
 
     Myers' greedy algorithm (O(D²) steps) with snakes followed by C-level
     slice compares: a few-line edit in a long file costs a handful of steps
-    whatever the file length. Costly edits go to the bit-parallel LCS, or,
-    with ``lcs=False``, give None. The answer is exact; above
-    ``EXACT_MAX_COST`` git's own diff may not be minimal, see
-    :func:`changed_counts`.
+    whatever the file length. Costly edits (past ``max_cost``, or past
+    ``8 + sqrt(len(a) + len(b))``) go to the bit-parallel LCS, or, with
+    ``lcs=False``, give None. The answer is exact; above ``EXACT_MAX_COST``
+    git's own diff may not be minimal, see :func:`changed_counts`.
     """
     n, m = len(a), len(b)
-    max_d = min(EXACT_MAX_COST, 8 + int((n + m) ** 0.5))
+    max_d = min(max_cost, 8 + int((n + m) ** 0.5))
     v = [0] * (2 * max_d + 3)
     mid = max_d + 1  # diagonal k lives at v[mid + k]
     for d in range(max_d + 1):

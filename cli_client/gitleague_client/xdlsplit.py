@@ -53,6 +53,9 @@ BOX_LCS_CELLS = 4_000_000
 # Such boxes of translation files rewritten by thousands of lines mostly cost
 # under 64 (measured on git.git's po/ files): this halved the port's time there.
 GREEDY_MAX_COST = 128
+#: Whether this module runs compiled (mypyc): its loops then cost a few
+#: nanoseconds a step, and callers may pick them over C-level tricks.
+COMPILED = not __file__.endswith(".py")
 # Past any line index; below 2**62, the largest int compiled code keeps unboxed.
 _BIG = 1 << 60
 
@@ -66,6 +69,11 @@ def changed_counts(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[int, i
     h1 = [ids.setdefault(x, len(ids)) for x in a]
     h2 = [ids.setdefault(x, len(ids)) for x in b]
     return numbered_changed_counts(h1, h2)
+
+
+def minimal_cost(h1: list[int], h2: list[int], max_cost: int) -> int:
+    """Minimal edit cost of two numbered line lists, or -1 if it is over ``max_cost``."""
+    return _greedy_cost(h1, h2, 0, len(h1), 0, len(h2), max_cost)
 
 
 def numbered_changed_counts(h1: list[int], h2: list[int]) -> tuple[int, int]:

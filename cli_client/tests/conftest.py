@@ -65,6 +65,17 @@ def xdlclean_source() -> ModuleType:
     return load_source("xdlclean")
 
 
+def git_diff_counts(tmp_path: Path, old: bytes, new: bytes) -> tuple[int, int]:
+    """``(added, deleted)`` of git's own diff of two versions of a file (the reference)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(old)
+    b.write_bytes(new)
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
+    ).stdout.split()
+    return (int(out[0]), int(out[1])) if out else (0, 0)
+
+
 GITCONFIG = """\
 [user]
 \tname = Test User

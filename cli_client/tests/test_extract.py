@@ -27,6 +27,8 @@ from gitleague_client.objects import PackStore
 from gitleague_client.treediff import TreeDiff, canon_mode
 from gitleague_client.xdlsplit import changed_counts
 
+from .conftest import git_diff_counts  # type: ignore[import-not-found]
+
 KEYS = {
     "sha",
     "parents",
@@ -317,16 +319,40 @@ def _random_pair(rng: random.Random) -> tuple[bytes, bytes]:
 @pytest.mark.parametrize("seed", range(6))
 def test_line_counts_equal_git_diff(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
-    a, b = tmp_path / "a", tmp_path / "b"
     for _ in range(25):
         old, new = _random_pair(rng)
-        a.write_bytes(old)
-        b.write_bytes(new)
-        out = subprocess.run(
-            ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
-        ).stdout.split()
-        expected = (int(out[0]), int(out[1])) if out else (0, 0)
-        assert count_changes(old, new) == expected
+        assert count_changes(old, new) == git_diff_counts(tmp_path, old, new)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["lcs", "greedy"])
+def test_costly_edits_equal_git_by_either_method(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, compiled: bool
+) -> None:
+    """Edits past the search on lines get their minimal cost from numbered lines:
+    the bit-parallel LCS (pure Python) or the greedy search (compiled) give git's counts."""
+    from gitleague_client import linediff
+
+    used = {"minimal_cost": 0, "lcs_length": 0}
+
+    def counted(name: str):
+        original = getattr(linediff, name)
+
+        def spy(*args):
+            used[name] += 1
+            return original(*args)
+
+        return spy
+
+    monkeypatch.setattr(linediff, "COMPILED", compiled)
+    monkeypatch.setattr(linediff, "_LINES_MAX_COST", 2)  # most edits take the numbered path
+    for name in used:
+        monkeypatch.setattr(linediff, name, counted(name))
+    rng = random.Random(8)
+    for _ in range(40):
+        old, new = _random_pair(rng)
+        assert count_changes(old, new) == git_diff_counts(tmp_path, old, new)
+    assert used["minimal_cost" if compiled else "lcs_length"] > 10
+    assert used["lcs_length" if compiled else "minimal_cost"] == 0
 
 
 def test_frequent_line_among_changed_lines_is_discarded_as_git_does(tmp_path: Path) -> None:
@@ -340,15 +366,10 @@ def test_frequent_line_among_changed_lines_is_discarded_as_git_does(tmp_path: Pa
     new = kept[:3] + [b"n91526", b"", b"n166062"] + kept[3:] + [b"n38299", b"", b""]
     new += [b"o166442", b"n993431", b"", b"o697373", b"n137497", b"n546759", b"n527069"]
     new += [b"n17657", b"n71624", b"", b"n708351", b"n953722"]
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.write_bytes(b"\n".join(old) + b"\n")
-    b.write_bytes(b"\n".join(new) + b"\n")
-    out = subprocess.run(
-        ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
-    ).stdout.split()
-    assert (int(out[0]), int(out[1])) == (12, 12)
+    old_blob, new_blob = b"\n".join(old) + b"\n", b"\n".join(new) + b"\n"
+    assert git_diff_counts(tmp_path, old_blob, new_blob) == (12, 12)
     assert edit_cost(old, new) == 22  # the minimal diff: 11 and 11
-    assert count_changes(a.read_bytes(), b.read_bytes()) == (12, 12)
+    assert count_changes(old_blob, new_blob) == (12, 12)
 
 
 # --------------------------------------------------------------------------

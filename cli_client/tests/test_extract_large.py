@@ -17,6 +17,8 @@ from types import ModuleType
 import pytest
 from gitleague_client.linediff import count_changes
 
+from .conftest import git_diff_counts  # type: ignore[import-not-found]
+
 WORDS = b"var function return this value node index data result event".split()
 
 
@@ -79,13 +81,7 @@ def cases() -> list[tuple[str, list[bytes], list[bytes]]]:
 def test_huge_edits_equal_git(tmp_path: Path, case: int) -> None:
     name, old_lines, new_lines = cases()[case]
     old, new = b"\n".join(old_lines) + b"\n", b"\n".join(new_lines) + b"\n"
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.write_bytes(old)
-    b.write_bytes(new)
-    out = subprocess.run(
-        ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True
-    ).stdout.split()
-    assert count_changes(old, new) == (int(out[0]), int(out[1])), name
+    assert count_changes(old, new) == git_diff_counts(tmp_path, old, new), name
 
 
 @pytest.mark.parametrize("seed", range(3))
