@@ -19,9 +19,10 @@ counts are concerned:
    long the file. That equals xdiff's Myers result whenever xdiff's cost
    cut-offs cannot trigger (edit cost at most 512 lines); beyond that a port
    of ``xdl_recs_cmp`` with its heuristics gives git's (non-minimal) answer.
-   Costly edits take one path picked from the sizes: a bit-parallel LCS on
-   Python integers for small files, else (and whenever the sizes alone prove
-   a cost over 512) straight to the port. Both live in myers.py.
+   Costly edits have their lines numbered, then find their minimal cost by
+   the greedy search on numbers where the client is compiled, else by a
+   bit-parallel LCS on Python integers for small files (myers.py); when that
+   cost is over 512 (or the sizes alone prove it), the port (xdlsplit.py).
 
 Compaction (``xdl_change_compact``, the indent heuristic) moves changed lines
 without changing how many there are, so it does not matter for counts.
