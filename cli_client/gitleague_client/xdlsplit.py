@@ -55,7 +55,7 @@ BOX_LCS_CELLS = 4_000_000
 GREEDY_MAX_COST = 128
 #: Whether this module runs compiled (mypyc): its loops then cost a few
 #: nanoseconds a step, and callers may pick them over C-level tricks.
-COMPILED = not __file__.endswith(".py")
+COMPILED = not __file__.endswith((".py", ".pyc"))
 # Past any line index; below 2**62, the largest int compiled code keeps unboxed.
 _BIG = 1 << 60
 

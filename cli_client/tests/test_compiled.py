@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 COMPILED_MODULES = (xdlsplit, xdlclean)
-COMPILED = not xdlsplit.__file__.endswith(".py")
+COMPILED = xdlsplit.COMPILED
 
 
 needs_compiled = pytest.mark.skipif(
@@ -42,6 +42,13 @@ def test_compiled_module_is_built_and_current(module: ModuleType) -> None:
     assert built.stat().st_mtime >= source.stat().st_mtime, (
         f"{built} is older than {source}: run pip install -e ./cli_client"
     )
+
+
+def test_the_source_knows_it_is_not_compiled(xdlsplit_source: ModuleType) -> None:
+    """linediff picks its methods by ``COMPILED``: the source module must say False,
+    and the imported module True exactly when it is an extension."""
+    assert xdlsplit_source.COMPILED is False
+    assert xdlsplit.COMPILED is (Path(xdlsplit.__file__ or "").suffix in (".so", ".pyd"))
 
 
 def random_pairs(seed: int, count: int) -> list[tuple[list[int], list[int]]]:
