@@ -17,7 +17,7 @@ What keeps it affordable in Python:
   instead of recomputed. On a translation file rewritten by 18,000 lines,
   97 boxes in a row share their end;
 - a box whose minimal cost is within git's exact range is answered by a
-  minimal diff (Myers' greedy search when cheap, else a bit-parallel LCS)
+  minimal diff (compiled, Myers' greedy search when cheap; else a bit-parallel LCS)
   instead of being split further;
 - the module is fully typed so that mypyc can compile it (the client's
   setup.py does when a C compiler is present): the loops over diagonals then
@@ -48,14 +48,16 @@ K_HEUR = 4
 # bit-parallel LCS (~1.5 ms for 2,000 x 2,000 lines); a 20,000-line rewrite
 # took 0.14 s in the port alone, split into 2,599 boxes.
 BOX_LCS_CELLS = 4_000_000
-# Before that LCS, Myers' greedy search up to this cost: ~D^2/2 diagonals, a few
-# microseconds when compiled, where the LCS costs a millisecond whatever the cost.
-# Such boxes of translation files rewritten by thousands of lines mostly cost
-# under 64 (measured on git.git's po/ files): this halved the port's time there.
-GREEDY_MAX_COST = 128
 #: Whether this module runs compiled (mypyc): its loops then cost a few
 #: nanoseconds a step, and callers may pick them over C-level tricks.
 COMPILED = not __file__.endswith((".py", ".pyc"))
+# Before that LCS, Myers' greedy search up to this cost: ~D^2/2 diagonals, a few
+# microseconds when compiled, where the LCS costs a millisecond whatever the cost.
+# Such boxes of translation files rewritten by thousands of lines mostly cost
+# under 64 (measured on git.git's po/ files): this halved the compiled port's
+# time there. As pure Python (~0.3 us a diagonal) it cost 15% more on the same
+# files than the LCS alone, so there it is off.
+GREEDY_MAX_COST = 128 if COMPILED else 0
 # Past any line index; below 2**62, the largest int compiled code keeps unboxed.
 _BIG = 1 << 60
 

@@ -102,8 +102,9 @@ def test_box_lcs_shortcut_equals_the_port(
         keep = rng.choice([0.3, 0.7, 0.95])
         pairs.append((a, [x if rng.random() < keep else rng.randrange(alphabet) for x in a]))
     fast = [xdlsplit.changed_counts(a, b) for a, b in pairs]
-    monkeypatch.setattr(xdlsplit, "GREEDY_MAX_COST", -1)  # the LCS alone
-    assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
+    for greedy in (-1, 128):  # the LCS alone; the greedy search first (the compiled default)
+        monkeypatch.setattr(xdlsplit, "GREEDY_MAX_COST", greedy)
+        assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
     monkeypatch.setattr(xdlsplit, "BOX_LCS_CELLS", 0)  # the port alone
     assert [xdlsplit.changed_counts(a, b) for a, b in pairs] == fast
 
