@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from itertools import accumulate
 
-from .linediff import common_prefix, common_suffix
+from .linetrim import common_prefix, common_suffix
 
 #: Raw bytes of the trees kept parsed (about four times as much in memory, with
 #: the entries and their offsets). git.git, 6,013 commits, one process: 512 trees

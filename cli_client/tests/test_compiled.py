@@ -44,11 +44,15 @@ def test_compiled_module_is_built_and_current(module: ModuleType) -> None:
     )
 
 
-def test_the_source_knows_it_is_not_compiled(xdlsplit_source: ModuleType) -> None:
-    """linediff picks its methods by ``COMPILED``: the source module must say False,
-    and the imported module True exactly when it is an extension."""
+def test_the_source_knows_it_is_not_compiled(
+    xdlsplit_source: ModuleType, xdlclean_source: ModuleType
+) -> None:
+    """linediff picks its methods by ``COMPILED``: each source module must say False,
+    and each imported module True exactly when it is an extension."""
     assert xdlsplit_source.COMPILED is False
-    assert xdlsplit.COMPILED is (Path(xdlsplit.__file__ or "").suffix in (".so", ".pyd"))
+    assert xdlclean_source.COMPILED is False
+    for module in COMPILED_MODULES:
+        assert module.COMPILED is (Path(module.__file__ or "").suffix in (".so", ".pyd"))
 
 
 def random_pairs(seed: int, count: int) -> list[tuple[list[int], list[int]]]:
@@ -97,3 +101,27 @@ marks = st.lists(st.sampled_from([0, 1, 2, 2, 0]), max_size=600).map(bytes)
 @given(marks)
 def test_compiled_cleanup_equals_source(xdlclean_source: ModuleType, dis: bytes) -> None:
     assert xdlclean.kept_marks(dis) == xdlclean_source.kept_marks(dis)
+
+
+numbered = st.lists(st.integers(0, 5), max_size=300)
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(numbered, numbered, st.lists(st.integers(0, 20), min_size=6, max_size=6), st.integers(1, 16))
+def test_compiled_preparation_equals_source(
+    xdlclean_source: ModuleType, h_old: list[int], h_new: list[int], base: list[int], mlim: int
+) -> None:
+    """Numbering and the kept records, compiled and from source, on the same lines."""
+    old, new = [b"%d" % k for k in h_old], [b"%d" % k for k in h_new]
+    numbered_lines = xdlclean.number_lines(old, new)
+    assert numbered_lines == xdlclean_source.number_lines(old, new)
+    numbers, h1, h2, in_old, in_new = numbered_lines
+    assert xdlclean.count_known(numbers, old + new) == xdlclean_source.count_known(
+        numbers, old + new
+    )
+    base = base[: len(numbers)]
+    for h, in_other in ((h1, in_new), (h2, in_old)):
+        assert xdlclean.kept_records(h, in_other, base, mlim) == xdlclean_source.kept_records(
+            h, in_other, base, mlim
+        )
