@@ -32,7 +32,7 @@ def client_info() -> Any:
     """The shipped client's version, wheel URL and one-line install command.
 
     ``sdist`` is the same client as source, for machines with a C compiler
-    (pip compiles its line diff for huge edits there).
+    (pip compiles its line diff there: see docs/performance.md for what it gains).
     """
     dist = client_wheel.client_dist()
     sdist_url = f"{request.host_url}client/{dist.sdist}"

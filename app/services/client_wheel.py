@@ -9,7 +9,7 @@ workers build it once, under a file lock.
 
 The wheel is pure Python, one file for every platform. The source archive
 (an sdist) is for machines with a C compiler: pip builds it there and compiles
-the diff's hottest module with mypyc (``cli_client/setup.py``).
+the line diff's two hottest modules with mypyc (``cli_client/setup.py``).
 """
 
 from __future__ import annotations

@@ -51,17 +51,18 @@ class _Pack:
         self.fd = fd
         self.idx = idx
         self.width = oid_length
-        self.count = int.from_bytes(idx[8 + 255 * 4 : 8 + 256 * 4], "big")
+        # Objects before each first byte, then the total: (0, fan-out table...).
+        self.fanout = (0, *struct.unpack(">256I", idx[8 : 8 + 256 * 4]))
+        self.count = self.fanout[256]
         self.data_end = pack_size - oid_length  # the pack ends with a checksum
         self.starts: array | None = None  # entry offsets in pack order, then data_end
         self.lookups = 0
 
     def find(self, sha: bytes) -> int | None:
         """Offset of an object's entry, None if it is not in this pack."""
-        idx, width, count = self.idx, self.width, self.count
+        idx, width = self.idx, self.width
         first = sha[0]
-        lo = int.from_bytes(idx[4 + first * 4 : 8 + first * 4], "big") if first else 0
-        hi = int.from_bytes(idx[8 + first * 4 : 12 + first * 4], "big")
+        lo, hi = self.fanout[first], self.fanout[first + 1]
         names = 8 + 256 * 4
         # Bisect down to a few dozen names, then let bytes.find scan them.
         while hi - lo > 48:
@@ -77,7 +78,7 @@ class _Pack:
             at = idx.find(sha, at + 1, end)
         if at < 0:
             return None
-        at = names + count * (width + 4) + (at - names) // width * 4
+        at = names + self.count * (width + 4) + (at - names) // width * 4
         return self._offset(int.from_bytes(idx[at : at + 4], "big"))
 
     def length_at(self, offset: int) -> int:

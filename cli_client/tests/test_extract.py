@@ -468,6 +468,40 @@ def test_pack_store_reads_every_object_as_dulwich(make_repo, offset_deltas: bool
             roomy.close()
 
 
+def test_pack_index_lookup_finds_every_name_and_nothing_else(make_repo) -> None:
+    """Fan-out table, bisection and the final scan: every object of a 3,000-object
+    pack is found at git's offset, and a sha next to each name is not found."""
+    r = make_repo()
+    # 3,000 blobs in one commit: about 12 names in each fan-out bucket.
+    stream = [b"commit refs/heads/main\ncommitter A <a@example.com> 0 +0000\ndata 0\n"]
+    stream += [
+        b"M 100644 inline f%d\ndata %d\n%s\n" % (i, len(b"%d" % i), b"%d" % i) for i in range(3000)
+    ]
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=r.path, input=b"".join(stream), check=True
+    )
+    r.git("repack", "-a", "-d", "-q")
+    (idx_path,) = (r.path / ".git" / "objects" / "pack").glob("*.idx")
+    listing = r.git("verify-pack", "-v", str(idx_path)).decode()
+    offsets = {
+        bytes.fromhex(m[0]): int(m[1])
+        for m in re.findall(r"^([0-9a-f]{40}) \w+ +\d+ \d+ (\d+)", listing, re.M)
+    }
+    assert len(offsets) > 3000
+    with Repo(str(r.path)) as repo:
+        store = PackStore(repo.object_store, 20)
+        try:
+            (pack,) = store.packs
+            for sha, offset in offsets.items():
+                assert pack.find(sha) == offset
+                for neighbour in (sha[:-1] + bytes([sha[-1] ^ 1]), sha[:4] + bytes(16)):
+                    if neighbour not in offsets:
+                        assert pack.find(neighbour) is None
+            assert pack.find(bytes(20)) is None and pack.find(b"\xff" * 20) is None
+        finally:
+            store.close()
+
+
 _ENTRY = re.compile(rb"[^\0]*\0.{20}", re.S)
 
 
