@@ -40,3 +40,28 @@ def test_a_record_is_one_json_line_with_the_request_id(app):
 def test_an_unknown_log_format_is_refused():
     with pytest.raises(ConfigurationError, match="GITLEAGUE_LOG_FORMAT must be one of text, json"):
         create_app({**TEST_CONFIG, "GITLEAGUE_LOG_FORMAT": "xml"})
+
+
+def test_migrations_applied_in_process_keep_its_logging(tmp_path):
+    """``upgrade()`` inside a process that logs (plugin contract checks, test
+    suites, a server applying migrations) leaves its handlers and loggers alone:
+    Alembic's ini would replace the root's handlers and disable every other logger."""
+    from flask_migrate import upgrade
+
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = json_handler(stream)
+    root.addHandler(handler)
+    mine = logging.getLogger("gitleague.test.before-migrations")
+    try:
+        app = create_app(
+            {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"}
+        )
+        with app.app_context():
+            upgrade()
+        assert handler in root.handlers
+        assert not mine.disabled
+        mine.warning("still heard")
+        assert json.loads(stream.getvalue().splitlines()[-1])["message"] == "still heard"
+    finally:
+        root.removeHandler(handler)

@@ -8,9 +8,15 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The ini's logging setup is for `flask db ...` run alone. Migrations applied
+# inside a process that already logs (the plugin contract checks in
+# app.sync_methods.testing, test suites, a JSON-logging server) keep its
+# handlers and loggers: fileConfig would replace the root's handlers and
+# disable every logger it does not name.
+if config.config_file_name is not None and not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+else:
+    logging.getLogger("alembic").setLevel(logging.INFO)  # "Running upgrade ..." lines
 logger = logging.getLogger("alembic.env")
 
 
