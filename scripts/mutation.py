@@ -76,6 +76,16 @@ MODULES = (
         pg=True,
     ),
     Module("cli_client/gitleague_client/urls.py", ("cli_client/tests/test_guard_urls.py",)),
+    # Line counts equal to git's (the copy runs them as pure Python: its tests
+    # switch linediff.BY_NUMBERS to run the compiled path's source too).
+    Module(
+        "cli_client/gitleague_client/linetrim.py",
+        ("cli_client/tests/test_linediff.py", "cli_client/tests/test_extract.py"),
+    ),
+    Module(
+        "cli_client/gitleague_client/linediff.py",
+        ("cli_client/tests/test_linediff.py", "cli_client/tests/test_extract.py"),
+    ),
 )
 
 

@@ -8,6 +8,7 @@ xdiff's ``xdl_cleanup_records`` keeps: equal lists up to the naming of lines.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from types import ModuleType
 
@@ -121,3 +122,42 @@ def test_frequent_lines_are_judged_over_100_lines_each_way(
     old_blob, new_blob = b"\n".join(old) + b"\n", b"\n".join(new) + b"\n"
     assert git_diff_counts(tmp_path, old_blob, new_blob) == (51, 122)
     assert linediff.count_changes(old_blob, new_blob) == (51, 122)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"a\ny", b"a\nz"),  # last lines without newline, differing in the last byte only
+        (b"a\nb\nversion = 1.2.3", b"a\nb\nversion = 1.2.4"),
+        (b"p\nq\nr", b"p\ns\nt"),
+        (b"a\nb", b"a\nb\n"),  # a newline added at the end
+        (b"a\nb\n", b"a\nb"),
+        (b"x", b"y"),
+        (b"same\nx", b"same\nx\nmore"),
+        (b"\n\n1", b"\n\n2"),
+    ],
+)
+def test_the_last_byte_decides_as_git_does(tmp_path: Path, old: bytes, new: bytes) -> None:
+    """The common suffix starts from the very last byte: a file whose last line
+    (with no newline) changes in its last character has that line changed."""
+    assert linediff.count_changes(old, new) == git_diff_counts(tmp_path, old, new)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(linediff, "BY_NUMBERS", not linediff.BY_NUMBERS)
+        assert linediff.count_changes(old, new) == git_diff_counts(tmp_path, old, new)
+
+
+@pytest.mark.parametrize("by_numbers", [False, True], ids=["maps", "numbers"])
+def test_sides_of_very_different_lengths_go_to_gits_own_myers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, by_numbers: bool
+) -> None:
+    """When the kept lines of the two sides differ by more than 512, the edit
+    costs more than git's exact range whatever it is: the port alone answers."""
+    monkeypatch.setattr(linediff, "BY_NUMBERS", by_numbers)
+    rng = random.Random(5)
+    old = [b"line %d" % rng.randrange(300) for _ in range(200)]
+    new = [x for x in old for _ in range(4)] + [b"line %d" % rng.randrange(300) for _ in range(100)]
+    rng.shuffle(new)
+    old_blob, new_blob = b"\n".join(old) + b"\n", b"\n".join(new) + b"\n"
+    assert linediff.count_changes(old_blob, new_blob) == git_diff_counts(
+        tmp_path, old_blob, new_blob
+    )
