@@ -86,6 +86,19 @@ MODULES = (
         "cli_client/gitleague_client/linediff.py",
         ("cli_client/tests/test_linediff.py", "cli_client/tests/test_extract.py"),
     ),
+    # Which files changed, which are binary, which commits: equal to git's.
+    Module(
+        "cli_client/gitleague_client/treediff.py",
+        ("cli_client/tests/test_extract_modes.py", "cli_client/tests/test_extract.py"),
+    ),
+    Module(
+        "cli_client/gitleague_client/attributes.py",
+        ("cli_client/tests/test_extract_attributes.py",),
+    ),
+    Module(
+        "cli_client/gitleague_client/walk.py",
+        ("cli_client/tests/test_extract_walk.py", "cli_client/tests/test_extract.py"),
+    ),
 )
 
 

@@ -32,7 +32,7 @@ from .treediff import canon_mode
 
 #: Verdicts of :meth:`DiffAttributes.binary` kept (paths changed often come back).
 VERDICT_CACHE_SIZE = 16384
-# git ignores longer lines and bigger files (attr.c, ATTR_MAX_LINE_LENGTH, ATTR_MAX_FILE_SIZE).
+# git ignores lines and files this long or longer (attr.c, ATTR_MAX_LINE_LENGTH, ATTR_MAX_FILE_SIZE).
 _MAX_LINE = 2048
 _MAX_FILE = 100 * 1024 * 1024
 _BLANK = b" \t\r\n"
@@ -68,11 +68,15 @@ def parse_lines(data: bytes, base: bytes, macros_ok: bool) -> tuple[list[_Rule],
     """
     rules: list[_Rule] = []
     macros: dict[bytes, States] = {}
-    if len(data) > _MAX_FILE:
+    if len(data) >= _MAX_FILE:
         return rules, macros
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for line in data.split(b"\n"):
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for n, line in enumerate(lines):
+        if n < last and line.endswith(b"\r"):
+            line = line[:-1]  # git reads the work tree's file by lines, CR LF ending one
         parsed = _parse_line(line)
         if parsed is None:
             continue
@@ -90,9 +94,11 @@ def parse_lines(data: bytes, base: bytes, macros_ok: bool) -> tuple[list[_Rule],
 
 def _parse_line(line: bytes) -> tuple[bytes, States] | None:
     """``(pattern, states)`` of a line, None for blanks, comments and invalid lines."""
-    line = line.lstrip(_BLANK)
-    if not line or line.startswith(b"#") or len(line) >= _MAX_LINE:
+    stripped = line.lstrip(_BLANK)
+    # git's length limit counts the leading blanks too.
+    if not stripped or stripped.startswith(b"#") or len(line) >= _MAX_LINE:
         return None
+    line = stripped
     quoted = _unquote(line) if line.startswith(b'"') else None
     if quoted is not None:
         pattern, rest = quoted
@@ -157,6 +163,8 @@ def _matcher(pattern: bytes, base: bytes) -> Callable[[bytes], bool] | None:
     if pattern.endswith(b"/"):
         return None  # folder-only: attributes are looked up for files
     body = pattern[1:] if pattern.startswith(b"/") else pattern
+    if (len(body) - len(body.rstrip(b"\\"))) % 2:
+        return None  # a last backslash escapes nothing: git's wildmatch matches no path
     try:
         fullmatch = re.compile(translate(body), re.S).fullmatch
     except (MalformedPattern, re.error):

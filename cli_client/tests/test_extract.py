@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from dulwich.repo import Repo
+from gitleague_client import treediff
 from gitleague_client.extract import count_commits, iter_commits
 from gitleague_client.linediff import count_changes
 from gitleague_client.myers import edit_cost
@@ -584,6 +585,29 @@ def test_tree_cache_is_bounded_by_bytes_and_rereads_what_it_let_go() -> None:
         assert held <= budget or len(diff.trees) <= 8
     assert len(diff.trees) < len(versions)
     assert len(reads) > len(versions)  # dropped trees were read again
+
+
+def test_tree_cache_drops_the_least_recently_used_tree() -> None:
+    """A commit's new trees are the next commit's old trees: those are the ones kept."""
+    rng = random.Random(3)
+    names = [b"v%02d" % v for v in range(12)]
+    objects = {
+        name: _tree([(b"100644", b"f%04d" % i, _sha(rng)) for i in range(200)]) for name in names
+    }
+    # Room for three trees, so only the minimum of trees kept whatever their size stays.
+    diff = TreeDiff(lambda sha: (2, objects[sha]), cache_bytes=3 * len(objects[names[0]]))
+    kept = treediff._TREES_KEPT_MIN
+    for old, new in zip(names, names[1:10], strict=False):
+        assert len(list(diff.changes(old, new))) == 200
+        assert new in diff.trees  # the next commit's old tree
+    assert list(diff.trees) == names[10 - kept : 10]
+    # v02 (the oldest kept) seen again as a new tree becomes the most recent...
+    list(diff.changes(names[9], names[10 - kept]))
+    list(diff.changes(names[9], names[10]))
+    # ...so the one dropped for v10 is v03.
+    assert names[10 - kept] in diff.trees
+    assert names[10 - kept + 1] not in diff.trees
+    assert len(diff.trees) == kept
 
 
 def test_tree_cache_keeps_the_last_trees_however_big() -> None:

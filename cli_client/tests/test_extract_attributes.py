@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from dulwich.repo import Repo
-from gitleague_client import parallel
+from gitleague_client import attributes, parallel
 from gitleague_client.attributes import DiffAttributes, parse_lines
 from gitleague_client.extract import _Reader, iter_commits
 
@@ -207,3 +207,149 @@ def test_diff_attributes_on_sha256_width_entries() -> None:
     attributes = DiffAttributes(objects.__getitem__, tree, oid_length=32)
     assert attributes.binary(b"a.x") is True
     assert attributes.binary(b"a.y") is None
+
+
+# Lines git reads in ways a plain pattern list does not show: C-style quoted
+# names with every escape, a malformed quote, nothing between quote and states,
+# "[attr]" alone (a pattern: one of the characters a, t, r), lines just under and
+# at git's length limit (counted before leading blanks are skipped).
+ODD_ROOT = b"".join(
+    [
+        b'"tab\\there.txt" -diff\n',
+        b'"quote\\"d.txt" -diff\n',
+        b'"back\\\\slash.txt" -diff\n',
+        b'"caf\\303\\251.txt" -diff\n',
+        b'"bell\\a\\b\\f\\n\\r\\v.txt" -diff\n',
+        b'"nospace.txt"-diff\n',
+        b'"bad\\q.txt" -diff\n',
+        b'"unterminated.txt -diff\n',
+        b"[attr] -diff\n",
+        b"lonely.txt\n",  # a pattern and no attribute
+        b"sp\\ ace.txt -diff\n",  # blanks cannot be escaped: a lone last backslash, no match
+        b"bs\\\\ -diff\n",  # an escaped backslash matches the file "bs" + one backslash
+        # Lengths: git ignores lines of 2,048 bytes or more, leading blanks
+        # included, a CR before the LF not (it reads the file by lines).
+        b"long-ok.txt -diff".ljust(2047) + b"\n",
+        b"long-no.txt -diff".ljust(2048) + b"\n",
+        b"   blank-led.txt -diff".ljust(2047) + b"\n",
+        b"   lead-no.txt -diff".ljust(2048) + b"\n",
+        b"crlf-ok.txt -diff".ljust(2047) + b"\r\n",
+    ]
+)
+# Nested: anchored and slashed patterns are relative to the folder; macros
+# are defined in the root file only.
+ODD_NESTED = b"/top.md -diff\ndeeper/*.md -diff\n[attr]nested -diff\n*.q nested\n"
+
+
+@pytest.fixture
+def odd(make_repo):
+    r = make_repo()
+    r.write(".gitattributes", ODD_ROOT)
+    r.write("sub/.gitattributes", ODD_NESTED)
+    r.write("a/.gitattributes", b"*.txt -diff\n")  # must not reach the root's ab.txt
+    r.write("exec/.gitattributes", b"*.e -diff\n", mode=0o755)
+    r.write("link/keep", b"k\n")
+    r.symlink("link/.gitattributes", "*.z -diff")  # git follows no such link
+    for name in ODD_PATHS:
+        r.write(name, b"one\n")
+    r.commit("files and attributes")
+    for name in ODD_PATHS:
+        r.write(name, b"one\ntwo\n")
+    r.commit("every file edited")
+    return r
+
+
+ODD_PATHS = [
+    "tab\there.txt",
+    'quote"d.txt',
+    "back\\slash.txt",
+    "café.txt",
+    "bell\a\b\f\n\r\v.txt",
+    "nospace.txt",
+    '"bad\\q.txt"',
+    "bad\\q.txt",
+    '"unterminated.txt',
+    "unterminated.txt",
+    "t",  # (a file "a" would clash with the folder a/)
+    "r",
+    "b",
+    "long-ok.txt",
+    "long-no.txt",
+    "blank-led.txt",
+    "lead-no.txt",
+    "crlf-ok.txt",
+    "lonely.txt",
+    "sp\\",
+    "bs\\",
+    "sub/top.md",
+    "sub/x/top.md",
+    "sub/deeper/d.md",
+    "sub/x/deeper/d.md",
+    "sub/f.q",
+    "ab.txt",
+    "a/c.txt",
+    "exec/f.e",
+    "link/f.z",
+]
+
+
+def test_quoted_nested_and_odd_lines_as_git(odd) -> None:
+    expected = check_attr(odd.path, ODD_PATHS)
+    # check-attr, unlike log, reads the index: refused the linked file, it parses the
+    # link's blob there ("*.z -diff"). numstat, the reference, counts link/f.z as text.
+    assert expected.pop("link/f.z") is True
+    with Repo(str(odd.path)) as repo:
+        reader = _Reader(repo, attributes_of=odd.head().encode())
+        assert reader.attributes is not None
+        got = {name: reader.attributes.binary(name.encode()) for name in ODD_PATHS}
+        reader.store.close()
+    assert got.pop("link/f.z") is None
+    assert got == expected
+    assert sum(v is True for v in got.values()) >= 10  # most lines do apply
+    commits = assert_matches_git(odd.path, odd.head())
+    assert commits[-1]["additions"] == 14  # git: 14 of the 30 files are text, link/f.z among them
+
+
+def test_bom_is_skipped_not_part_of_the_first_pattern() -> None:
+    rules, _ = parse_lines(b"\xef\xbb\xbf*.a -diff\n", b"", macros_ok=True)
+    assert rules[0].match(b"x.a") and not rules[0].match(b"xa")
+
+
+def _flat_tree(folders: int) -> tuple[dict[bytes, tuple[int, bytes]], bytes]:
+    """Objects of a root tree holding ``folders`` folders, each with a .gitattributes."""
+    blob = b"\1" * 20
+    objects: dict[bytes, tuple[int, bytes]] = {blob: (3, b"*.x -diff\n")}
+    root = b""
+    for n in range(folders):
+        sha = bytes([2, n]) + b"\0" * 18
+        objects[sha] = (2, b"100644 .gitattributes\0" + blob)
+        root += b"40000 d%02d\0" % n + sha
+    objects[b"\3" * 20] = (2, root)
+    return objects, b"\3" * 20
+
+
+def test_parsed_trees_are_bounded_and_the_oldest_go_first(monkeypatch) -> None:
+    monkeypatch.setattr(attributes, "_TREES_KEPT", 3)
+    objects, root = _flat_tree(6)
+    diff = DiffAttributes(objects.__getitem__, root)  # sha-1 width by default
+    for n in range(6):
+        assert diff.binary(b"d%02d/a.x" % n) is True
+        assert diff.binary(b"d%02d/a.y" % n) is None
+    assert list(diff.trees) == [bytes([2, n]) + b"\0" * 18 for n in (3, 4, 5)]
+
+
+def test_verdicts_are_bounded_and_the_oldest_go_first(monkeypatch) -> None:
+    monkeypatch.setattr(attributes, "VERDICT_CACHE_SIZE", 4)
+    objects, root = _flat_tree(1)
+    diff = DiffAttributes(objects.__getitem__, root)
+    paths = [b"d00/f%d.x" % n for n in range(10)]
+    assert [diff.binary(p) for p in paths] == [True] * 10
+    assert list(diff.verdicts) == paths[-4:]
+
+
+def test_files_of_git_size_limit_and_over_are_ignored(monkeypatch) -> None:
+    assert attributes._MAX_FILE == 100 * 1024 * 1024  # git's ATTR_MAX_FILE_SIZE
+    monkeypatch.setattr(attributes, "_MAX_FILE", 64)
+    line = b"*.a -diff\n"
+    assert len(parse_lines(line + b"#" * (63 - len(line)), b"", macros_ok=True)[0]) == 1
+    assert parse_lines(line + b"#" * (64 - len(line)), b"", macros_ok=True) == ([], {})

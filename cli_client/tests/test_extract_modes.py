@@ -109,6 +109,9 @@ def test_old_modes_are_compared_as_git_does(make_repo, bare: bool) -> None:
         (b"040000", b"40000"),
         (b"160000", b"160000"),
         (b"4", b"160000"),  # neither file, link nor folder: git calls it a gitlink
+        # Not octal: git stops on such a tree; counted as a gitlink, one sync does not stop.
+        (b"10064x", b"160000"),
+        (b"", b"160000"),
     ],
 )
 def test_canon_mode(mode: bytes, canonical: bytes) -> None:

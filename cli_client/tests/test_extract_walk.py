@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from dulwich.repo import Repo
-from gitleague_client.extract import _Reader, count_commits
+from gitleague_client import walk
+from gitleague_client.extract import _Reader, count_commits, iter_commits
 from gitleague_client.walk import ordered
 
 from .test_extract import assert_matches_git, run_git  # type: ignore[import-not-found]
@@ -61,3 +62,102 @@ def history_small(make_repo) -> Path:
             r.write("main.txt", f"{n}\n")
             r.commit(f"c{n}")
     return r.path
+
+
+def test_an_excluded_commit_met_late_excludes_its_walked_ancestors(make_repo) -> None:
+    """Clock skew: the excluded commit's parent is dated after it and walked first."""
+    r = make_repo()
+    r.write("f.txt", "0\n")
+    r.commit("c0", date="1700001000 +0000")
+    r.write("f.txt", "b\n")
+    base = r.commit("B, its clock ahead", date="1700005000 +0000")
+    r.write("f.txt", "x\n")
+    excluded = r.commit("X, already synced", date="1700002000 +0000")
+    r.git("checkout", "-q", "-b", "topic", base)
+    r.write("g.txt", "c\n")
+    r.commit("C", date="1700003000 +0000")
+    r.write("g.txt", "h\n")
+    head = r.commit("H", date="1700004000 +0000")
+    expected = run_git(r.path, "rev-list", "--reverse", head, f"^{excluded}").decode().split()
+    assert len(expected) == 2  # C and H: B and c0 are X's ancestors
+    with Repo(str(r.path)) as repo:
+        got = [c["sha"] for c in iter_commits(repo, [head.encode()], [excluded.encode()])]
+    assert got == expected
+
+
+class _Chain:
+    """A linear history of commits one minute apart, counting the commits read."""
+
+    def __init__(self, length: int) -> None:
+        self.shas = [b"%020d" % n for n in range(length)]
+        self.reads = 0
+
+    def commit_links(self, sha: bytes) -> tuple[list[bytes], int]:
+        self.reads += 1
+        n = int(sha)
+        return ([self.shas[n - 1]] if n else []), 1_700_000_000 + 60 * n
+
+
+def test_an_incremental_walk_reads_the_new_commits_and_the_slop_only() -> None:
+    chain = _Chain(300)
+    head, synced = chain.shas[299].hex().encode(), chain.shas[200].hex().encode()
+    order = ordered(chain, [head], [synced])
+    assert list(order) == chain.shas[201:]
+    # The 99 new commits, the synced one, then _SLOP of its ancestors in case of skew.
+    assert chain.reads == 99 + 1 + walk._SLOP
+
+
+def test_the_graph_keeps_extra_parents_of_merges_only(history_small: Path) -> None:
+    head = run_git(history_small, "rev-parse", "main").strip()
+    merges = run_git(history_small, "rev-list", "--merges", "main").split()
+    with Repo(str(history_small)) as repo:
+        reader = _Reader(repo)
+        graph = walk.walk(reader, [head], [])
+        reader.store.close()
+    assert len(merges) == 4
+    assert sorted(graph.shas[n].hex().encode() for n in graph.more) == sorted(merges)
+
+
+class _CountingFlags(bytearray):
+    """A flag array that counts how often it is written."""
+
+    writes = 0
+
+    def __setitem__(self, index, value) -> None:  # type: ignore[override]
+        self.writes += 1
+        super().__setitem__(index, value)
+
+
+def test_painting_marks_each_commit_once_however_many_paths_lead_to_it() -> None:
+    """A ladder of merges has 2^levels paths to its root: painting must not follow each."""
+    graph = walk.Graph()
+    graph.excluded = _CountingFlags()
+    levels = 18
+    below: list[int] = []
+    for level in range(levels):
+        pair = [graph.add(b"%019d%d" % (level, side), False) for side in (0, 1)]
+        for n in pair:
+            graph.walked[n] = True
+            if below:
+                graph.first[n] = below[0]
+                graph.more[n] = (below[1],)
+        below = pair
+    graph.paint(below[0])
+    assert graph.excluded == bytearray([1] * (2 * levels - 1) + [0])
+    assert graph.excluded.writes == 2 * levels - 1
+
+
+@pytest.mark.parametrize("width", [20, 32])
+def test_sha_list_behaves_as_the_list_of_its_shas(width: int) -> None:
+    shas = [bytes([n]) * width for n in range(7)]
+    packed = walk.ShaList(b"".join(shas), width)
+    assert len(packed) == 7
+    assert list(packed) == shas
+    for index in range(-7, 7):
+        assert packed[index] == shas[index]
+    for index in (7, -8):
+        with pytest.raises(IndexError):
+            packed[index]
+    for piece in (slice(2, 5), slice(None, -2), slice(5, None), slice(1, 6, 2), slice(6, 0, -1)):
+        assert packed[piece] == shas[piece]
+    assert len(walk.ShaList(b"", width)) == 0
