@@ -167,10 +167,8 @@ class TreeDiff:
         return tree
 
     def _remember(self, sha: bytes, tree: _Tree) -> None:
+        """Cache a tree just parsed (never one already cached: callers look first)."""
         trees = self.trees
-        old = trees.pop(sha, None)
-        if old is not None:
-            self.cached_bytes -= len(old.raw)
         trees[sha] = tree
         self.cached_bytes += len(tree.raw)
         while self.cached_bytes > self.cache_bytes and len(trees) > _TREES_KEPT_MIN:

@@ -559,6 +559,27 @@ def test_tree_diff_parses_only_what_changed_and_agrees(seed: int) -> None:
         old_id, old_raw = new_id, raw
 
 
+def test_tree_diff_parses_the_entries_around_a_change_only() -> None:
+    rng = random.Random(5)
+    entries = [(b"100644", b"f%05d" % n, rng.randbytes(20)) for n in range(400)]
+    objects = {b"0": _tree(entries)}
+    diff = TreeDiff(lambda sha: (2, objects[sha]))
+    parse = diff.parse
+    parsed: list[int] = []
+    diff.parse = lambda *args: parsed.append(len(found := parse(*args))) or found
+    for step in range(1, 41):
+        at = rng.randrange(len(entries))
+        if step % 4:  # a changed file
+            entries[at] = (b"100644", entries[at][1], rng.randbytes(20))
+        else:  # a new file: the tree grows, what follows the change shifts
+            entries.insert(at + 1, (b"100755", entries[at][1] + b"n", rng.randbytes(20)))
+        objects[b"%d" % step] = _tree(entries)
+        assert len(list(diff.changes(b"%d" % (step - 1), b"%d" % step))) == 1
+    # The first diff parses the old tree whole; then a few entries a step, not the tree.
+    assert parsed[0] == 400
+    assert sum(parsed[1:]) <= 40 * 3
+
+
 def test_tree_cache_is_bounded_by_bytes_and_rereads_what_it_let_go() -> None:
     """Trees beyond the byte budget are dropped oldest first, read again when asked."""
     rng = random.Random(7)
@@ -604,10 +625,21 @@ def test_tree_cache_drops_the_least_recently_used_tree() -> None:
     # v02 (the oldest kept) seen again as a new tree becomes the most recent...
     list(diff.changes(names[9], names[10 - kept]))
     list(diff.changes(names[9], names[10]))
-    # ...so the one dropped for v10 is v03.
+    # ...so the one dropped for v10 is v03; v09, read as the old tree, is fresh again.
     assert names[10 - kept] in diff.trees
     assert names[10 - kept + 1] not in diff.trees
+    assert list(diff.trees)[-3:] == [names[10 - kept], names[9], names[10]]
     assert len(diff.trees) == kept
+
+
+def test_small_trees_are_cached_for_the_next_commit_too() -> None:
+    objects = {
+        b"a": _tree([(b"100644", b"f", b"\1" * 20)]),
+        b"b": _tree([(b"100644", b"f", b"\2" * 20)]),
+    }
+    diff = TreeDiff(lambda sha: (2, objects[sha]))
+    assert len(list(diff.changes(b"a", b"b"))) == 1
+    assert list(diff.trees) == [b"a", b"b"]
 
 
 def test_tree_cache_keeps_the_last_trees_however_big() -> None:

@@ -234,6 +234,9 @@ ODD_ROOT = b"".join(
         b"   blank-led.txt -diff".ljust(2047) + b"\n",
         b"   lead-no.txt -diff".ljust(2048) + b"\n",
         b"crlf-ok.txt -diff".ljust(2047) + b"\r\n",
+        b"crlf-short.txt -diff\r\n",
+        # The last line has no LF, so its CR stays and counts: 2,048 bytes.
+        b"crlf-last.txt -diff".ljust(2047) + b"\r",
     ]
 )
 # Nested: anchored and slashed patterns are relative to the folder; macros
@@ -278,6 +281,8 @@ ODD_PATHS = [
     "blank-led.txt",
     "lead-no.txt",
     "crlf-ok.txt",
+    "crlf-short.txt",
+    "crlf-last.txt",
     "lonely.txt",
     "sp\\",
     "bs\\",
@@ -307,7 +312,7 @@ def test_quoted_nested_and_odd_lines_as_git(odd) -> None:
     assert got == expected
     assert sum(v is True for v in got.values()) >= 10  # most lines do apply
     commits = assert_matches_git(odd.path, odd.head())
-    assert commits[-1]["additions"] == 14  # git: 14 of the 30 files are text, link/f.z among them
+    assert commits[-1]["additions"] == 15  # git: 15 of the 32 files are text, link/f.z among them
 
 
 def test_bom_is_skipped_not_part_of_the_first_pattern() -> None:

@@ -104,6 +104,7 @@ def test_old_modes_are_compared_as_git_does(make_repo, bare: bool) -> None:
         (b"100755", b"100755"),
         (b"100775", b"100755"),
         (b"100700", b"100755"),
+        (b"100641", b"100644"),  # executable by others only: not to git
         (b"120000", b"120000"),
         (b"40000", b"40000"),
         (b"040000", b"40000"),

@@ -68,21 +68,77 @@ def test_an_excluded_commit_met_late_excludes_its_walked_ancestors(make_repo) ->
     """Clock skew: the excluded commit's parent is dated after it and walked first."""
     r = make_repo()
     r.write("f.txt", "0\n")
-    r.commit("c0", date="1700001000 +0000")
+    root = r.commit("c0", date="1700001000 +0000")
     r.write("f.txt", "b\n")
     base = r.commit("B, its clock ahead", date="1700005000 +0000")
     r.write("f.txt", "x\n")
     excluded = r.commit("X, already synced", date="1700002000 +0000")
+    r.git("checkout", "-q", "-b", "old", root)
+    r.write("d.txt", "d\n")
+    side = r.commit("D, on c0", date="1700003500 +0000")
     r.git("checkout", "-q", "-b", "topic", base)
     r.write("g.txt", "c\n")
     r.commit("C", date="1700003000 +0000")
-    r.write("g.txt", "h\n")
-    head = r.commit("H", date="1700004000 +0000")
+    r.git("merge", "-q", "--no-edit", side, env={"GIT_COMMITTER_DATE": "1700004000 +0000"})
+    head = r.head()
     expected = run_git(r.path, "rev-list", "--reverse", head, f"^{excluded}").decode().split()
-    assert len(expected) == 2  # C and H: B and c0 are X's ancestors
+    # C, D and the merge: B and c0 are X's ancestors, c0 reached through D as well.
+    assert len(expected) == 3
     with Repo(str(r.path)) as repo:
         got = [c["sha"] for c in iter_commits(repo, [head.encode()], [excluded.encode()])]
+        assert count_commits(repo, [head.encode()], [excluded.encode()]) == 3
     assert got == expected
+
+
+class _Graph:
+    """Commits named by one letter, as ``{name: (parents, minutes)}``, with shas of a width."""
+
+    def __init__(self, commits: dict[str, tuple[str, int]], width: int = 20) -> None:
+        self.sha = {name: name.encode() * width for name in commits}
+        self.name = {sha: name for name, sha in self.sha.items()}
+        self.commits = commits
+
+    def commit_links(self, sha: bytes) -> tuple[list[bytes], int]:
+        parents, minutes = self.commits[self.name[sha]]  # KeyError: not in the repository
+        return [self.sha[p] if p in self.sha else p.encode() * 20 for p in parents], 60 * minutes
+
+    def order(self, heads: str, exclude: str = "") -> str:
+        hexes = [
+            [self.sha.get(n, n.encode() * 20).hex().encode() for n in names]
+            for names in (heads, exclude)
+        ]
+        return "".join(self.name[sha] for sha in ordered(self, *hexes))
+
+
+@pytest.mark.parametrize("width", [20, 32])
+def test_the_order_is_a_depth_first_post_order_parents_in_their_order(width: int) -> None:
+    # An octopus m of a, b and c; b a merge of d and e; f on c; the heads a then m.
+    graph = _Graph(
+        {
+            "a": ("", 1),
+            "d": ("", 2),
+            "e": ("", 3),
+            "b": ("de", 4),
+            "c": ("", 5),
+            "f": ("c", 6),
+            "m": ("abf", 7),
+        },
+        width,
+    )
+    # a first (a head), then m's parents in order: a is done, b after d and e, then f
+    # after c, and m last.
+    assert graph.order("am") == "adebcfm"
+    assert graph.order("m") == "adebcfm"
+    assert graph.order("m", exclude="b") == "acfm"
+
+
+def test_a_missing_commit_raises_and_a_missing_excluded_one_excludes_nothing() -> None:
+    graph = _Graph({"a": ("", 1), "b": ("a", 2), "c": ("bz", 3), "x": ("y", 4)})
+    with pytest.raises(KeyError):  # z, a parent of c, is not in the repository
+        graph.order("c")
+    # x's first parent y is missing: excluded, it only excludes nothing.
+    assert _Graph({"a": ("", 1), "b": ("a", 2), "x": ("ya", 3)}).order("b", exclude="x") == "b"
+    assert graph.order("b", exclude="q") == "ab"  # (q itself unknown)
 
 
 class _Chain:
