@@ -233,8 +233,8 @@ ODD_ROOT = b"".join(
         b"long-no.txt -diff".ljust(2048) + b"\n",
         b"   blank-led.txt -diff".ljust(2047) + b"\n",
         b"   lead-no.txt -diff".ljust(2048) + b"\n",
-        b"crlf-ok.txt -diff".ljust(2047) + b"\r\n",
         b"crlf-short.txt -diff\r\n",
+        b"crlf-ok.txt -diff".ljust(2047) + b"\r\n",  # (the last line with an LF)
         # The last line has no LF, so its CR stays and counts: 2,048 bytes.
         b"crlf-last.txt -diff".ljust(2047) + b"\r",
     ]
