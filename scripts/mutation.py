@@ -99,6 +99,10 @@ MODULES = (
         "cli_client/gitleague_client/walk.py",
         ("cli_client/tests/test_extract_walk.py", "cli_client/tests/test_extract.py"),
     ),
+    Module(
+        "cli_client/gitleague_client/objects.py",
+        ("cli_client/tests/test_objects.py", "cli_client/tests/test_extract.py"),
+    ),
 )
 
 
