@@ -506,6 +506,7 @@ def test_pack_index_lookup_finds_every_name_and_nothing_else(make_repo) -> None:
                     if neighbour not in offsets:
                         assert pack.find(neighbour) is None
             assert pack.find(bytes(20)) is None and pack.find(b"\xff" * 20) is None
+            assert list(pack._sorted_offsets()) == [*sorted(offsets.values()), pack.data_end]
         finally:
             store.close()
 

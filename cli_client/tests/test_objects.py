@@ -17,6 +17,7 @@ from itertools import accumulate
 from pathlib import Path
 
 import pytest
+from gitleague_client import objects
 from gitleague_client.objects import _Pack
 
 BIG = 1 << 31  # offsets from here on live in the 8-byte table
@@ -98,6 +99,10 @@ def test_a_sha_spanning_two_names_is_not_a_match(open_index) -> None:
     # Present after a misaligned match: found at its own place.
     pack = open_index({a: 12, b: 34, spanning: 56, **filler})
     assert pack.find(spanning) == 56
+    # A misaligned match one byte before the name itself (its bytes are all alike).
+    ones, before = b"\x01" * 20, b"\x01" + bytes(18) + b"\x01"
+    pack = open_index({before: 12, ones: 34, **filler})
+    assert pack.find(ones) == 34
 
 
 def test_offsets_past_2_gib_come_from_the_large_table(open_index) -> None:
@@ -107,3 +112,20 @@ def test_offsets_past_2_gib_come_from_the_large_table(open_index) -> None:
     for name, offset in entries.items():
         assert pack.find(name) == offset
     assert pack.count == 257
+
+
+def test_sorted_offsets_are_every_entry_in_pack_order_then_the_end(open_index, monkeypatch) -> None:
+    """The entry lengths come from these: a wrong list still reads right (zlib ignores
+    what follows a stream), only far more slowly, so it is checked here."""
+    monkeypatch.setattr(objects, "_SORT_SLICE", 7)  # several slices merged
+    rng = random.Random(5)
+    entries = {
+        rng.randbytes(20): rng.randrange(12, BIG) if n % 3 else rng.randrange(BIG, 1 << 39)
+        for n in range(100)
+    }
+    pack = open_index(entries)
+    assert list(pack._sorted_offsets()) == [*sorted(entries.values()), pack.data_end]
+    pack.starts = pack._sorted_offsets()
+    for offset in sorted(entries.values())[:-1]:
+        following = min(o for o in entries.values() if o > offset)
+        assert pack.length_at(offset) == following - offset
